@@ -1,0 +1,71 @@
+# fund_manager: `make run` serves the demo, `make test` runs the whole suite. `make help` lists all.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1:8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/fund_manager_test
+
+.DEFAULT_GOAL := help
+.PHONY: help install run serve migrate demo test test-pg test-e2e lint format messages compilemessages check clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/activate
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@if $(PY) -m pip show django-fsm >/dev/null 2>&1; then echo "The old django-fsm package is installed: remove it (pip uninstall django-fsm django-fsm-2, then make install)."; exit 1; fi
+	touch $@
+
+install: $(VENV)/.installed ## Create .venv and install the pinned packages
+
+compilemessages: install ## Compile the German and English translations
+	DJANGO_DEBUG=1 $(MANAGE) compilemessages --ignore=.venv --ignore=var -v 0
+
+messages: install ## Update the .po files from the source
+	DJANGO_DEBUG=1 $(MANAGE) makemessages -l de -l en --ignore='.venv/*' --ignore='var/*' --ignore='tests/*' --ignore='bench/*'
+
+migrate: compilemessages ## Apply the migrations to the SQLite database in var/
+	DJANGO_DEBUG=1 $(MANAGE) migrate --no-input -v 0
+
+demo: migrate ## Load the demo data (idempotent)
+	DJANGO_DEBUG=1 $(MANAGE) seed_demo
+
+run: demo ## Set up everything and serve the demo at http://127.0.0.1:8000
+	@echo ""
+	@echo "  fund_manager runs at http://$(HOST)/  (stop with Ctrl+C)"
+	@echo "  Demo logins, password 'demo' for all:"
+	@echo "    traeger, traeger2 (Antragsteller) · projektbuero (Projektbüro)"
+	@echo "    vorsitz (Vorsitz) · lenkung1..lenkung4 (Lenkungsgruppe) · kaemmerei (Finanzen)"
+	@echo "    pruefung (Rechnungsprüfung) · admin (Administration)"
+	@echo ""
+	DJANGO_DEBUG=1 $(MANAGE) runserver $(HOST)
+
+test: compilemessages ## Run the whole suite on SQLite (browser tests where Chromium exists)
+	@if [ -x /usr/bin/chromium ]; then echo "Browser tests: running with /usr/bin/chromium."; \
+	else echo "Browser tests: SKIPPED, /usr/bin/chromium is not installed (apt-get install chromium)."; fi
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-pg: compilemessages ## Run the same suite against PostgreSQL ($$DATABASE_URL or PG_URL)
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## Format and fix what ruff can fix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: install ## Django's system checks, including missing migrations
+	DJANGO_DEBUG=1 $(MANAGE) check
+	DJANGO_DEBUG=1 $(MANAGE) makemigrations --check --dry-run
+
+clean: ## Remove the virtualenv, the database and caches
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,36 @@
+"""The audit trail: ``log_action`` is called by every service that changes something."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuditEntry
+
+# Translated at display time; unknown codes are shown as they are.
+ACTION_LABELS = {
+    "application.created": _("Application created"),
+    "application.updated": _("Application changed"),
+    "application.submitted": _("Application submitted"),
+    "application.resubmitted": _("Application resubmitted"),
+    "application.withdrawn": _("Application withdrawn"),
+    "application.review_started": _("Review started"),
+    "application.changes_requested": _("Changes requested"),
+    "application.marked_eligible": _("Marked as eligible"),
+    "application.marked_ineligible": _("Marked as ineligible"),
+    "application.attachment_added": _("Attachment uploaded"),
+    "application.attachment_removed": _("Attachment removed"),
+}
+
+
+def log_action(*, obj, action, by, data=None) -> AuditEntry:
+    """Append one audit entry for ``obj`` (call inside the service's transaction)."""
+    return AuditEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(type(obj)),
+        object_id=str(obj.pk),
+        action=action,
+        actor=by if getattr(by, "is_authenticated", False) else None,
+        data=data or {},
+    )
+
+
+def action_label(code):
+    return ACTION_LABELS.get(code, code)

@@ -1,0 +1,120 @@
+"""Money: Decimal with two places, one rounding rule, one parser for people's input.
+
+Never float. Amounts are quantised here before they are saved and after they are aggregated
+(SQLite stores decimals as REAL, see STACK_NOTES.md).
+"""
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+MAX_DIGITS = 14
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+def quantize(value) -> Decimal:
+    """Round any number (Decimal, int, str; never float) to cents, half up."""
+    if isinstance(value, float):
+        raise TypeError("Money must never be a float.")
+    if value is None:
+        return ZERO
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+_DE_GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$")
+_DE_PLAIN = re.compile(r"^\d+(,\d+)?$")
+_EN_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+_DOT_DECIMAL = re.compile(r"^\d+(\.\d+)?$")
+
+
+def parse_amount(raw, *, language=None) -> Decimal:
+    """Parse a typed amount: ``1.234,56`` (German), ``1,234.56`` (English), ``1234.56``.
+
+    Raises ValidationError with a German/English message for letters, more than two decimals
+    and ambiguous input. The sign is checked by the caller (some amounts may be zero).
+    """
+    text = str(raw).strip().replace("\u00a0", "").replace(" ", "").removesuffix("€")
+    if not text:
+        raise ValidationError(_("Please enter an amount."), code="required")
+    negative = text.startswith("-")
+    if negative:
+        text = text[1:]
+    language = (language or get_language() or "de")[:2]
+    if language == "de" and (_DE_GROUPED.match(text) or _DE_PLAIN.match(text)):
+        normalised = text.replace(".", "").replace(",", ".")
+    elif language != "de" and _EN_GROUPED.match(text):
+        normalised = text.replace(",", "")
+    elif _DOT_DECIMAL.match(text) and not (language == "de" and re.match(r"^\d+\.\d{3}$", text)):
+        normalised = text
+    else:
+        raise ValidationError(
+            _("“%(value)s” is not an amount. Please use digits, e.g. 1.234,56."),
+            code="invalid",
+            params={"value": raw},
+        )
+    try:
+        value = Decimal(normalised)
+    except InvalidOperation as exc:  # pragma: no cover - the patterns above exclude this
+        raise ValidationError(_("Please enter a valid amount."), code="invalid") from exc
+    check_cents(value)
+    if value > MAX_AMOUNT:
+        raise ValidationError(_("The amount is too large."), code="max_value")
+    return -value if negative else value
+
+
+def check_cents(value: Decimal) -> None:
+    """Refuse more than two decimal places instead of rounding them away silently."""
+    if value != value.quantize(CENT):
+        raise ValidationError(
+            _("An amount may have at most two decimal places (cents)."), code="decimal_places"
+        )
+
+
+def format_amount(value, *, language=None) -> str:
+    """1234.5 -> '1.234,50 €' (German) or '€1,234.50' (English)."""
+    value = quantize(value)
+    sign = "-" if value < 0 else ""
+    whole, cents = f"{abs(value):.2f}".split(".")
+    groups = f"{int(whole):,}"
+    language = (language or get_language() or "de")[:2]
+    if language == "de":
+        return f"{sign}{groups.replace(',', '.')},{cents}\u00a0€"
+    return f"{sign}€{groups}.{cents}"
+
+
+def positive_amount_validator(value):
+    if value is not None and value <= 0:
+        raise ValidationError(_("The amount must be greater than zero."), code="min_value")
+
+
+class MoneyField(models.DecimalField):
+    """DecimalField(14, 2) that quantises before saving."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", MAX_DIGITS)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        return name, path, args, kwargs
+
+    def get_db_prep_save(self, value, connection):
+        if value is not None:
+            value = quantize(value)
+        return super().get_db_prep_save(value, connection)
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return value
+        return quantize(value)
+
+
+non_negative = MinValueValidator(ZERO, message=_("The amount must not be negative."))

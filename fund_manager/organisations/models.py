@@ -1,0 +1,75 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .validators import normalise_iban, validate_creditor_number, validate_iban
+
+
+class Organisation(models.Model):
+    """Antragsteller: a provider, an initiative or a city department, with its members."""
+
+    class Kind(models.TextChoices):
+        PROVIDER = "provider", _("Independent provider (freier Träger)")
+        INITIATIVE = "initiative", _("Initiative / association")
+        MUNICIPAL = "municipal", _("City department")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    street = models.CharField(_("street and number"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    creditor_number = models.CharField(
+        _("creditor number"),
+        max_length=10,
+        blank=True,
+        validators=[validate_creditor_number],
+        help_text=_("The number under which the city’s treasury knows the payee."),
+    )
+    iban = models.CharField(_("IBAN"), max_length=34, blank=True, validators=[validate_iban])
+    bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    account_holder = models.CharField(_("account holder"), max_length=200, blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="Membership",
+        related_name="organisations",
+        verbose_name=_("members"),
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        self.iban = normalise_iban(self.iban)
+
+    @property
+    def is_municipal(self):
+        """A city department receives an internal allocation, no outside payment (DOMAIN.md)."""
+        return self.kind == self.Kind.MUNICIPAL
+
+
+class Membership(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    since = models.DateField(_("member since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "user"], name="membership_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.organisation}"

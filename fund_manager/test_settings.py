@@ -1,0 +1,19 @@
+"""Settings for the test suite: the real settings with test-only defaults.
+
+DATABASE_URL still selects the database, so ``make test-pg`` runs the same suite on PostgreSQL.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("DJANGO_SECURE", "0")
+os.environ.setdefault("DJANGO_EMAIL_URL", "locmem")
+os.environ.setdefault("DJANGO_DATA_DIR", tempfile.mkdtemp(prefix="fund_manager-test-"))
+
+from fund_manager.settings import *  # noqa: F403
+from fund_manager.settings import STORAGES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+LANGUAGE_CODE = "de"

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("fund_manager.dashboard.urls")),
+    path("applications/", include("fund_manager.applications.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("fund_manager.api.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,147 @@
+"""factory_boy factories for the domain. ``user_with_role`` builds a user in a role group."""
+
+import datetime
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from fund_manager.applications.models import Application, CostItem
+from fund_manager.funds.models import ActionField, FiscalYear, Fund, TargetGroup
+from fund_manager.organisations.models import Membership, Organisation
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", "secret-pass-123")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        for role in extracted or ():
+            self.groups.add(Group.objects.get(name=role))
+        if create:
+            self.save()
+
+
+class FundFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Fund
+        django_get_or_create = ("code",)
+
+    code = "integration"
+    name = "Verfügungsfonds Integration"
+
+
+class FiscalYearFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FiscalYear
+        django_get_or_create = ("fund", "year")
+
+    fund = factory.SubFactory(FundFactory)
+    year = factory.LazyFunction(lambda: timezone.localdate().year)
+    budget = Decimal("200000.00")
+
+
+class ActionFieldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ActionField
+        django_get_or_create = ("fund", "code")
+
+    fund = factory.SubFactory(FundFactory)
+    code = factory.Sequence(lambda n: f"field-{n}")
+    name = factory.Sequence(lambda n: f"Handlungsfeld {n}")
+
+
+class TargetGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TargetGroup
+        django_get_or_create = ("fund", "code")
+
+    fund = factory.SubFactory(FundFactory)
+    code = factory.Sequence(lambda n: f"group-{n}")
+    name = factory.Sequence(lambda n: f"Zielgruppe {n}")
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Träger {n} e.V.")
+    kind = Organisation.Kind.PROVIDER
+    city = "Herne"
+    creditor_number = factory.Sequence(lambda n: f"{100000 + n}")
+    iban = "DE89370400440532013000"
+
+
+def provider_user(organisation=None, **kwargs):
+    """A user in the provider role who is a member of ``organisation`` (created if None)."""
+    organisation = organisation or OrganisationFactory()
+    user = UserFactory(roles=["provider"], **kwargs)
+    Membership.objects.get_or_create(organisation=organisation, user=user)
+    return user
+
+
+def user_with_role(role, **kwargs):
+    return UserFactory(roles=[role], **kwargs)
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """A complete draft that may be submitted as it is."""
+
+    class Meta:
+        model = Application
+        skip_postgeneration_save = True
+
+    fiscal_year = factory.SubFactory(FiscalYearFactory)
+    fund = factory.SelfAttribute("fiscal_year.fund")
+    organisation = factory.SubFactory(OrganisationFactory)
+    created_by = factory.SubFactory(UserFactory)
+    title = factory.Sequence(lambda n: f"Projekt {n}")
+    summary = "Ein Sprachcafé für neu zugewanderte Familien."
+    project_kind = Application.ProjectKind.MODEL
+    approach = "Peer-Lernen mit Ehrenamtlichen; danach trägt der Verein das Angebot selbst."
+    action_field = factory.LazyAttribute(lambda a: ActionFieldFactory(fund=a.fund))
+    location = "Herne-Mitte"
+    start_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
+    end_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=120))
+    own_funds = Decimal("100.00")
+    third_party_funds = Decimal("0.00")
+    declares_not_otherwise_financeable = True
+    declares_not_started = True
+    declares_new_approach = True
+    declares_sustainable = True
+
+    @factory.post_generation
+    def cost_items(self, create, extracted, **kwargs):
+        if not create:
+            return
+        amounts = extracted if extracted is not None else [Decimal("1000.00"), Decimal("234.56")]
+        for index, amount in enumerate(amounts):
+            CostItem.objects.create(
+                application=self,
+                position=index,
+                category=CostItem.Category.MATERIAL,
+                description=f"Posten {index + 1}",
+                amount=amount,
+            )
+        from fund_manager.applications.services import recalculate_amounts
+
+        recalculate_amounts(self)
+        Application.objects.filter(pk=self.pk).update(
+            total_costs=self.total_costs, requested_amount=self.requested_amount
+        )
+
+    @factory.post_generation
+    def target_groups(self, create, extracted, **kwargs):
+        if not create:
+            return
+        groups = extracted if extracted is not None else [TargetGroupFactory(fund=self.fund)]
+        self.target_groups.set(groups)
