@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from fund_manager.core.views import accessibility
+
 urlpatterns = [
     path("", include("fund_manager.dashboard.urls")),
+    path("accessibility/", accessibility, name="accessibility"),
     path("applications/", include("fund_manager.applications.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

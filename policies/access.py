@@ -61,3 +61,14 @@ def may_transition(user, application, transition: str) -> bool:
 
 def can_edit_content(user, application) -> bool:
     return is_provider_of(user, application)
+
+
+def allowed_transitions(user, application) -> set[str]:
+    """The transitions ``user`` may run on ``application`` now (role, scope and state)."""
+    from django_fsm import can_proceed
+
+    return {
+        name
+        for name in TRANSITION_ROLES
+        if may_transition(user, application, name) and can_proceed(getattr(application, name))
+    }

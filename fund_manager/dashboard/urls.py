@@ -1,2 +1,13 @@
+from django.urls import path
+
+from . import views
+
 app_name = "dashboard"
-urlpatterns = []
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("office/", views.office, name="office"),
+    path("steering/", views.steering, name="steering"),
+    path("finance/", views.finance, name="finance"),
+    path("audit/", views.audit, name="audit"),
+]

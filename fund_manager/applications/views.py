@@ -1,0 +1,285 @@
+"""Pages of the provider portal and the staff list. Thin: parse, call a service, show the result."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fund_manager.core.errors import DomainError, InvalidInput
+from fund_manager.core.forms import add_domain_errors
+from fund_manager.core.roles import Role, has_role, is_staff_reader
+from fund_manager.funds.selectors import current_fiscal_year
+from fund_manager.organisations.models import Organisation
+from policies import access
+
+from . import selectors, services
+from .filters import StaffApplicationFilter
+from .forms import ApplicationForm, AttachmentForm, NoteForm, cost_item_formset
+from .models import Application, Attachment
+
+
+def _page(request, queryset):
+    return Paginator(queryset, settings.FM_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _get_visible(request, pk):
+    try:
+        return selectors.application_detail(request.user, pk)
+    except Application.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _provider_organisations(user):
+    return Organisation.objects.filter(pk__in=access.member_organisation_ids(user))
+
+
+@login_required
+def my_applications(request):
+    if not has_role(request.user, Role.PROVIDER):
+        raise PermissionDenied
+    queryset = (
+        selectors.application_list(request.user)
+        .filter(organisation_id__in=access.member_organisation_ids(request.user))
+        .order_by("-updated_at", "-id")
+    )
+    return render(request, "applications/my_list.html", {"page_obj": _page(request, queryset)})
+
+
+@login_required
+def staff_list(request):
+    if not is_staff_reader(request.user):
+        raise PermissionDenied
+    base = selectors.application_list(request.user).order_by("-submitted_at", "-id")
+    filterset = StaffApplicationFilter(request.GET or None, queryset=base)
+    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    return render(
+        request,
+        "applications/staff_list.html",
+        {"filter": filterset, "page_obj": _page(request, queryset)},
+    )
+
+
+def _save_form(request, *, application=None):
+    """Create or update from the posted form and cost plan; returns the application or None."""
+    organisations = _provider_organisations(request.user)
+    fiscal_year = application.fiscal_year if application else current_fiscal_year()
+    if fiscal_year is None:
+        messages.error(request, _("No fiscal year is open for applications at the moment."))
+        return None, None, None
+    choose_org = application is None and organisations.count() > 1
+    form = ApplicationForm(
+        request.POST or None,
+        fund=fiscal_year.fund,
+        organisations=organisations if choose_org else None,
+        initial=ApplicationForm.initial_for(application) if application else None,
+    )
+    formset = cost_item_formset(request.POST or None, application=application)
+    if request.method != "POST":
+        return None, form, formset
+    if not (form.is_valid() and formset.is_valid()):
+        messages.error(request, _("Please correct the marked fields."))
+        return None, form, formset
+    lines = [f.line() for f in formset.forms if f.has_changed() and f not in formset.deleted_forms]
+    try:
+        if application is None:
+            organisation = form.cleaned_data.get("organisation") or organisations.first()
+            if organisation is None:
+                raise DomainError(_("Your account does not belong to an organisation yet."))
+            saved = services.create_application(
+                by=request.user,
+                organisation=organisation,
+                fiscal_year=fiscal_year,
+                data=form.service_data(),
+                cost_items=lines,
+                target_groups=list(form.cleaned_data["target_groups"]),
+            )
+        else:
+            saved = services.update_application(
+                application=application,
+                by=request.user,
+                data=form.service_data(),
+                cost_items=lines,
+                target_groups=list(form.cleaned_data["target_groups"]),
+            )
+    except InvalidInput as error:
+        add_domain_errors(form, error)
+        messages.error(request, _("Please correct the marked fields."))
+        return None, form, formset
+    except DomainError as error:
+        messages.error(request, str(error))
+        return None, form, formset
+    return saved, form, formset
+
+
+@login_required
+def create(request):
+    if not has_role(request.user, Role.PROVIDER):
+        raise PermissionDenied
+    saved, form, formset = _save_form(request)
+    if saved is not None:
+        messages.success(request, _("The draft has been saved."))
+        return redirect("applications:detail", pk=saved.pk)
+    if form is None:
+        return redirect("applications:mine")
+    return render(
+        request, "applications/form.html", {"form": form, "formset": formset, "application": None}
+    )
+
+
+@login_required
+def edit(request, pk):
+    application = _get_visible(request, pk)
+    if not access.can_edit_content(request.user, application):
+        raise PermissionDenied
+    if not application.is_editable:
+        messages.error(request, _("A submitted application can no longer be changed."))
+        return redirect("applications:detail", pk=pk)
+    saved, form, formset = _save_form(request, application=application)
+    if saved is not None:
+        messages.success(request, _("Your changes have been saved."))
+        return redirect("applications:detail", pk=saved.pk)
+    return render(
+        request,
+        "applications/form.html",
+        {"form": form, "formset": formset, "application": application},
+    )
+
+
+@login_required
+def detail(request, pk):
+    application = _get_visible(request, pk)
+    can_edit = access.can_edit_content(request.user, application) and application.is_editable
+    allowed = access.allowed_transitions(request.user, application)
+    context = {
+        "application": application,
+        "history": selectors.application_history(application),
+        "can_edit": can_edit,
+        "can_submit": bool(allowed & {"submit", "resubmit"}),
+        "can_withdraw": "withdraw" in allowed,
+        "can_delete": can_edit and application.state == "draft",
+        "problems": services.completeness_problems(application) if can_edit else [],
+        "attachment_form": AttachmentForm() if can_edit else None,
+    }
+    return render(request, "applications/detail.html", context)
+
+
+@login_required
+def submit(request, pk):
+    """GET shows the completeness check and asks for confirmation; POST submits."""
+    application = _get_visible(request, pk)
+    if not access.is_provider_of(request.user, application):
+        raise PermissionDenied
+    problems = services.completeness_problems(application)
+    if request.method == "POST":
+        try:
+            services.submit_application(application=application, by=request.user)
+        except DomainError as error:
+            messages.error(request, str(error))
+            if isinstance(error, InvalidInput):
+                return redirect("applications:submit", pk=pk)
+            return redirect("applications:detail", pk=pk)
+        messages.success(
+            request, _("Thank you. Your application has been submitted to the project office.")
+        )
+        return redirect("applications:detail", pk=pk)
+    return render(
+        request, "applications/submit.html", {"application": application, "problems": problems}
+    )
+
+
+@login_required
+def withdraw(request, pk):
+    application = _get_visible(request, pk)
+    if not access.is_provider_of(request.user, application):
+        raise PermissionDenied
+    form = NoteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.withdraw_application(
+                application=application, by=request.user, reason=form.cleaned_data["note"]
+            )
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("The application has been withdrawn."))
+        return redirect("applications:detail", pk=pk)
+    return render(request, "applications/withdraw.html", {"application": application, "form": form})
+
+
+@login_required
+def delete(request, pk):
+    application = _get_visible(request, pk)
+    if not access.can_edit_content(request.user, application):
+        raise PermissionDenied
+    if request.method == "POST":
+        try:
+            services.delete_draft(application=application, by=request.user)
+        except DomainError as error:
+            messages.error(request, str(error))
+            return redirect("applications:detail", pk=pk)
+        messages.success(request, _("The draft has been deleted."))
+        return redirect("applications:mine")
+    return render(request, "applications/delete.html", {"application": application})
+
+
+@login_required
+@require_POST
+def attachment_upload(request, pk):
+    application = _get_visible(request, pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("applications:detail", pk=pk)
+    try:
+        services.add_attachment(
+            application=application,
+            by=request.user,
+            upload=form.cleaned_data["file"],
+            description=form.cleaned_data["description"],
+        )
+    except DomainError as error:
+        for field_errors in error.fields.values() or [[str(error)]]:
+            for message in field_errors:
+                messages.error(request, message)
+    else:
+        messages.success(request, _("The document has been uploaded."))
+    return redirect("applications:detail", pk=pk)
+
+
+def _visible_attachment(request, pk, attachment_pk):
+    application = _get_visible(request, pk)
+    return get_object_or_404(Attachment, pk=attachment_pk, application=application)
+
+
+@login_required
+def attachment_download(request, pk, attachment_pk):
+    """Streams a private file after the same visibility check as the application page."""
+    attachment = _visible_attachment(request, pk, attachment_pk)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def attachment_delete(request, pk, attachment_pk):
+    attachment = _visible_attachment(request, pk, attachment_pk)
+    try:
+        services.remove_attachment(attachment=attachment, by=request.user)
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The document has been removed."))
+    return redirect("applications:detail", pk=pk)
