@@ -17,3 +17,7 @@ from fund_manager.settings import STORAGES
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 LANGUAGE_CODE = "de"
+
+# whitenoise warns about a missing STATIC_ROOT (no collectstatic in tests); the live server of
+# the browser tests serves static files through the finders instead.
+MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise")]  # noqa: F405

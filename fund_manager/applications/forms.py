@@ -5,6 +5,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from fund_manager.core.forms import DateInput, MoneyFormField
+from fund_manager.core.money import ZERO
 from fund_manager.funds.models import ActionField, TargetGroup
 
 from .files import ACCEPT_ATTRIBUTE
@@ -95,7 +96,7 @@ class ApplicationForm(forms.Form):
         data = {key: self.cleaned_data.get(key) for key in CONTENT_FIELDS if key in self.fields}
         for key in ("own_funds", "third_party_funds"):
             if data.get(key) is None:
-                data[key] = 0
+                data[key] = ZERO
         for key in ("summary", "approach", "location", "third_party_funds_source", "project_kind"):
             data[key] = data.get(key) or ""
         return data

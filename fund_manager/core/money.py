@@ -71,6 +71,7 @@ def parse_amount(raw, *, language=None) -> Decimal:
 
 def check_cents(value: Decimal) -> None:
     """Refuse more than two decimal places instead of rounding them away silently."""
+    value = Decimal(value)
     if value != value.quantize(CENT):
         raise ValidationError(
             _("An amount may have at most two decimal places (cents)."), code="decimal_places"
