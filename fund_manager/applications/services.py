@@ -111,6 +111,10 @@ def _apply(application, data, target_groups):
             if field in ("own_funds", "third_party_funds"):
                 value = quantize(value if value is not None else ZERO)
             setattr(application, field, value)
+    # Checked on the merged record: a PATCH may send only one of the two dates.
+    if application.start_date and application.end_date:
+        if application.end_date < application.start_date:
+            raise InvalidInput(fields={"end_date": [_("The project cannot end before it starts.")]})
     if target_groups is not None:
         foreign = [group for group in target_groups if group.fund_id != application.fund_id]
         if foreign:
@@ -144,11 +148,12 @@ def recalculate_amounts(application):
 
 def create_application(*, by, organisation, fiscal_year, data, cost_items=(), target_groups=()):
     """A provider starts a draft for its own organisation."""
+    cost_items, target_groups = list(cost_items), list(target_groups)
     if not access.can_create_for(by, organisation):
         raise NotPermitted(_("You can only apply for an organisation you belong to."))
     if not fiscal_year.is_open:
         raise ApplicationError(_("This fiscal year is closed for applications."))
-    _validate_content(data=data, cost_items=list(cost_items), fund=fiscal_year.fund)
+    _validate_content(data=data, cost_items=cost_items, fund=fiscal_year.fund)
     with transaction.atomic():
         application = Application(
             fund=fiscal_year.fund,
@@ -160,7 +165,7 @@ def create_application(*, by, organisation, fiscal_year, data, cost_items=(), ta
         _apply(application, data, target_groups)
         application.save()
         application.target_groups.set(target_groups)
-        _replace_cost_items(application, list(cost_items))
+        _replace_cost_items(application, cost_items)
         recalculate_amounts(application)
         application.save(update_fields=["total_costs", "requested_amount"])
         log_action(obj=application, action="application.created", by=by, data={})
@@ -169,13 +174,11 @@ def create_application(*, by, organisation, fiscal_year, data, cost_items=(), ta
 
 def update_application(*, application, by, data, cost_items=None, target_groups=None):
     """The provider changes a draft or an application sent back for changes."""
+    cost_items = list(cost_items) if cost_items is not None else None
+    target_groups = list(target_groups) if target_groups is not None else None
     if not access.can_edit_content(by, application):
         raise NotPermitted(_("You may not change this application."))
-    _validate_content(
-        data=data,
-        cost_items=list(cost_items) if cost_items is not None else None,
-        fund=application.fund,
-    )
+    _validate_content(data=data, cost_items=cost_items, fund=application.fund)
     with transaction.atomic():
         locked = _lock(application)
         if not locked.is_editable:
@@ -187,10 +190,15 @@ def update_application(*, application, by, data, cost_items=None, target_groups=
         if target_groups is not None:
             locked.target_groups.set(target_groups)
         if cost_items is not None:
-            _replace_cost_items(locked, list(cost_items))
+            _replace_cost_items(locked, cost_items)
         recalculate_amounts(locked)
         locked.save(update_fields=["total_costs", "requested_amount"])
-        changed = sorted(set(data) & set(CONTENT_FIELDS))
+        changed = set(data) & set(CONTENT_FIELDS)
+        if cost_items is not None:
+            changed.add("cost_items")
+        if target_groups is not None:
+            changed.add("target_groups")
+        changed = sorted(changed)
         log_action(obj=locked, action="application.updated", by=by, data={"fields": changed})
     return locked
 
@@ -225,9 +233,11 @@ def completeness_problems(application, *, today=None):
 
 def submit_application(*, application, by):
     """Submit a complete draft, or resubmit after changes were requested."""
-    transition = "resubmit" if application.state == State.CHANGES_REQUESTED else "submit"
     with transaction.atomic():
-        locked = _guard(application, by, transition)
+        # Which of the two it is depends on the row as it is now, not on the caller's copy.
+        current = _lock(application)
+        transition = "resubmit" if current.state == State.CHANGES_REQUESTED else "submit"
+        locked = _guard(current, by, transition)
         problems = completeness_problems(locked)
         if problems:
             fields = {}

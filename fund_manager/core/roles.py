@@ -91,9 +91,14 @@ def sync_roles(apps=None, verbosity=0):
 
     apps = apps or global_apps
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=verbosity)
-        app_config.models_module = None
+        # Historical app configs (inside a migration) have no models_module, and
+        # create_permissions skips those; restore whatever was there afterwards.
+        original = getattr(app_config, "models_module", None)
+        app_config.models_module = original or True
+        try:
+            create_permissions(app_config, apps=apps, verbosity=verbosity)
+        finally:
+            app_config.models_module = original
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for role, perms in ROLE_PERMISSIONS.items():
