@@ -145,3 +145,15 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
             return
         groups = extracted if extracted is not None else [TargetGroupFactory(fund=self.fund)]
         self.target_groups.set(groups)
+
+
+def force_state(application, state):
+    """Test setup only: put ``application`` into ``state`` without running a transition.
+
+    The FSM field is protected, so this goes around it with ``QuerySet.update``; never do this
+    outside tests. A state other than draft gets a ``submitted_at``, as a real submission would.
+    """
+    submitted_at = None if state == "draft" else timezone.now()
+    Application.objects.filter(pk=application.pk).update(state=state, submitted_at=submitted_at)
+    application.refresh_from_db()
+    return application

@@ -1,1 +1,31 @@
-urlpatterns = []
+"""The HTTP API (API.md), included at /api/ by the project's urls."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from .views.applications import ApplicationViewSet
+from .views.auth import ObtainTokenView
+from .views.reference import (
+    ActionFieldViewSet,
+    FiscalYearViewSet,
+    FundViewSet,
+    TargetGroupViewSet,
+)
+
+app_name = "api"
+
+router = SimpleRouter(use_regex_path=False)
+router.register("funds", FundViewSet, basename="fund")
+router.register("action-fields", ActionFieldViewSet, basename="action-field")
+router.register("target-groups", TargetGroupViewSet, basename="target-group")
+router.register("fiscal-years", FiscalYearViewSet, basename="fiscal-year")
+router.register("applications", ApplicationViewSet, basename="application")
+
+urlpatterns = [
+    path("v1/auth/token/", ObtainTokenView.as_view(), name="token"),
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # Swagger UI from the drf-spectacular-sidecar package's static files: no CDN needed.
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

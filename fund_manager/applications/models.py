@@ -114,7 +114,8 @@ class Application(ConcurrentTransitionMixin, models.Model):
     requested_amount = MoneyField(_("requested amount"), default=ZERO, editable=False)
     approved_amount = MoneyField(_("approved amount"), null=True, blank=True, editable=False)
 
-    # Declarations (Erklärungen) the applicant confirms before submitting.
+    # Declarations (Erklärungen). The two legal ones are required before submitting
+    # (policies.completeness); the other two are judged by the office.
     declares_not_otherwise_financeable = models.BooleanField(
         _("The project cannot be financed otherwise."), default=False
     )

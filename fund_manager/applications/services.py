@@ -10,7 +10,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import IntegerField, Max, Sum
+from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition, can_proceed
@@ -112,9 +113,9 @@ def _apply(application, data, target_groups):
                 value = quantize(value if value is not None else ZERO)
             setattr(application, field, value)
     # Checked on the merged record: a PATCH may send only one of the two dates.
-    if application.start_date and application.end_date:
-        if application.end_date < application.start_date:
-            raise InvalidInput(fields={"end_date": [_("The project cannot end before it starts.")]})
+    start, end = application.start_date, application.end_date
+    if start and end and end < start:
+        raise InvalidInput(fields={"end_date": [_("The project cannot end before it starts.")]})
     if target_groups is not None:
         foreign = [group for group in target_groups if group.fund_id != application.fund_id]
         if foreign:
@@ -215,6 +216,9 @@ def delete_draft(*, application, by):
                 code="not_a_draft",
             )
         files = [(a.file.storage, a.file.name) for a in locked.attachments.all()]
+        log_action(
+            obj=locked, action="application.draft_deleted", by=by, data={"title": locked.title}
+        )
         locked.delete()
         # Files go only once the rows are gone for good.
         for storage, name in files:
@@ -391,14 +395,16 @@ def _simple_transition(application, by, transition, action, data):
 
 
 def _next_reference(fiscal_year):
-    """VF-<year>-<seq>, gapless per fiscal year: the year row is locked while counting."""
-    FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
+    """VF-<year>-<seq>, gapless per calendar year across all funds.
+
+    Every fiscal-year row of that year is locked (in pk order, so two funds never deadlock)
+    while the highest number is read; the unique reference is the last line of defence.
+    """
+    list(FiscalYear.objects.select_for_update().filter(year=fiscal_year.year).order_by("pk"))
     prefix = f"VF-{fiscal_year.year}-"
     last = (
         Application.objects.filter(reference__startswith=prefix)
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
+        .annotate(number=Cast(Substr("reference", len(prefix) + 1), IntegerField()))
+        .aggregate(highest=Max("number"))["highest"]
     )
-    number = int(last.removeprefix(prefix)) + 1 if last else 1
-    return f"{prefix}{number:04d}"
+    return f"{prefix}{(last or 0) + 1:04d}"

@@ -12,6 +12,7 @@ ACTION_LABELS = {
     "application.submitted": _("Application submitted"),
     "application.resubmitted": _("Application resubmitted"),
     "application.withdrawn": _("Application withdrawn"),
+    "application.draft_deleted": _("Draft deleted"),
     "application.review_started": _("Review started"),
     "application.changes_requested": _("Changes requested"),
     "application.marked_eligible": _("Marked as eligible"),

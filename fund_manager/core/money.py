@@ -66,7 +66,7 @@ def parse_amount(raw, *, language=None) -> Decimal:
     check_cents(value)
     if value > MAX_AMOUNT:
         raise ValidationError(_("The amount is too large."), code="max_value")
-    return -value if negative else value
+    return quantize(-value if negative else value)
 
 
 def check_cents(value: Decimal) -> None:

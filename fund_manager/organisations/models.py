@@ -5,6 +5,24 @@ from django.utils.translation import gettext_lazy as _
 from .validators import normalise_iban, validate_creditor_number, validate_iban
 
 
+class IBANField(models.CharField):
+    """Stored compact and upper-case; accepts the usual groups of four with spaces."""
+
+    default_validators = [validate_iban]
+
+    def __init__(self, *args, **kwargs):
+        kwargs["max_length"] = 34
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalise_iban(value) if value else value
+
+    def formfield(self, **kwargs):
+        # Room for the spaces people type; to_python removes them before validation.
+        return super().formfield(**{"max_length": 42, **kwargs})
+
+
 class Organisation(models.Model):
     """Antragsteller: a provider, an initiative or a city department, with its members."""
 
@@ -27,7 +45,7 @@ class Organisation(models.Model):
         validators=[validate_creditor_number],
         help_text=_("The number under which the city’s treasury knows the payee."),
     )
-    iban = models.CharField(_("IBAN"), max_length=34, blank=True, validators=[validate_iban])
+    iban = IBANField(_("IBAN"), blank=True)
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
     account_holder = models.CharField(_("account holder"), max_length=200, blank=True)
     members = models.ManyToManyField(

@@ -205,14 +205,15 @@ def test_attachment_upload_download_and_visibility(client, provider, other_provi
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PDF
     assert "attachment" in response["Content-Disposition"]
-    response.close()
 
     client.force_login(office)
     assert client.get(url).status_code == 404  # a draft is the applicant's own
     services.submit_application(application=draft, by=provider)
     response = client.get(url)
     assert response.status_code == 200
-    response.close()
+    # Reading the stream lets the test client close the file (response.close() outside the
+    # client would fire request_finished and close the database connection on PostgreSQL).
+    assert b"".join(response.streaming_content) == PDF
 
     client.force_login(other_provider)
     assert client.get(url).status_code == 404

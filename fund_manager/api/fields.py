@@ -1,0 +1,67 @@
+"""Serializer fields shared by every endpoint of the API."""
+
+import re
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from fund_manager.core.money import MAX_AMOUNT, quantize
+
+# Exactly two decimals, no sign, no grouping, no leading zeros ("0.50" is fine, "00.50" is not).
+_MONEY = re.compile(r"^(0|[1-9][0-9]*)\.[0-9]{2}$")
+_NEGATIVE_MONEY = re.compile(r"^-(0|[1-9][0-9]*)\.[0-9]{2}$")
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^(0|[1-9][0-9]*)\.[0-9]{2}$",
+        "example": "1234.50",
+    }
+)
+class MoneyField(serializers.Field):
+    """Money as a JSON string with exactly two decimals (API.md): ``"1234.50"``.
+
+    Strict on purpose: a JSON number (which may be a float), a comma, a third decimal or a sign
+    is refused with a field error instead of being rounded or guessed. ``allow_zero`` admits
+    ``"0.00"`` (own and third-party funds); without it the amount must be greater than zero.
+    """
+
+    default_error_messages = {
+        "not_a_string": _(
+            "Please send the amount as a string with two decimals, e.g. “1234.50” (not a number)."
+        ),
+        "invalid": _(
+            "“%(value)s” is not an amount. Use digits, a dot and two decimals: “1234.50”."
+        ),
+        "negative": _("The amount must not be negative."),
+        "zero": _("The amount must be greater than zero."),
+        "too_large": _("The amount is too large."),
+    }
+
+    def __init__(self, *, allow_zero=False, **kwargs):
+        self.allow_zero = allow_zero
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data) -> Decimal:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        if _NEGATIVE_MONEY.match(data):
+            self.fail("negative")
+        if not _MONEY.match(data):
+            # The message is formatted here: DRF's fail() would use str.format on "%(value)s".
+            raise serializers.ValidationError(
+                self.error_messages["invalid"] % {"value": data[:40]}, code="invalid"
+            )
+        value = Decimal(data)
+        if value > MAX_AMOUNT:
+            self.fail("too_large")
+        if value == 0 and not self.allow_zero:
+            self.fail("zero")
+        return value
+
+    def to_representation(self, value) -> str:
+        return f"{quantize(value):.2f}"

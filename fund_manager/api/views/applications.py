@@ -1,0 +1,200 @@
+"""/api/v1/applications/: reads through the selectors, every write through the services.
+
+Visibility is the selectors' rule: what the caller may not see does not exist (404, never 403).
+Role and state are the services' rules: NotPermitted -> 403, ApplicationError -> 409,
+InvalidInput -> 400 with field errors (fund_manager.api.exceptions).
+"""
+
+from contextlib import contextmanager
+
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+
+from fund_manager.applications import selectors, services
+from fund_manager.applications.models import Application, State
+from fund_manager.core.errors import InvalidInput, NotPermitted
+
+from ..filters import ApplicationFilter
+from ..serializers.applications import (
+    DECLARATIONS,
+    ApplicationCreateSerializer,
+    ApplicationSerializer,
+    service_input,
+)
+from ..serializers.history import AuditEntrySerializer
+
+_DECLARATION_OF_FIELD = {model: api for api, model in DECLARATIONS.items()}
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+@contextmanager
+def api_field_names():
+    """Service field errors use model names; answer with the names the API uses."""
+    try:
+        yield
+    except InvalidInput as exc:
+        if not exc.fields:
+            raise
+        detail = {}
+        for field, messages in exc.fields.items():
+            messages = [str(message) for message in messages]
+            if field in _DECLARATION_OF_FIELD:
+                detail.setdefault("declarations", {})[_DECLARATION_OF_FIELD[field]] = messages
+            else:
+                detail.setdefault(field, []).extend(messages)
+        raise ValidationError(detail) from exc
+
+
+_TAGS = ["applications"]
+_NOT_FOUND = OpenApiResponse(description="Does not exist or is not visible to the caller.")
+_FORBIDDEN = OpenApiResponse(description="The caller's role may not do this.")
+_CONFLICT = OpenApiResponse(
+    description="The current state forbids this: {detail, code}.",
+)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=_TAGS),
+    retrieve=extend_schema(tags=_TAGS, responses={200: ApplicationSerializer, 404: _NOT_FOUND}),
+)
+class ApplicationViewSet(viewsets.GenericViewSet):
+    serializer_class = ApplicationSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ApplicationFilter
+    lookup_value_converter = "int"
+    queryset = Application.objects.none()  # for the schema; get_queryset scopes every request
+
+    def get_queryset(self):
+        return selectors.application_list(self.request.user).prefetch_related(
+            "target_groups", "cost_items"
+        )
+
+    def get_object(self):
+        try:
+            return selectors.application_detail(self.request.user, self.kwargs["pk"])
+        except Application.DoesNotExist as exc:
+            raise NotFound() from exc
+
+    def _answer(self, application, status_code=status.HTTP_200_OK):
+        fresh = selectors.application_detail(self.request.user, application.pk)
+        return Response(self.get_serializer(fresh).data, status=status_code)
+
+    def list(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        tags=_TAGS,
+        request=ApplicationCreateSerializer,
+        responses={201: ApplicationSerializer, 403: _FORBIDDEN, 409: _CONFLICT},
+    )
+    def create(self, request):
+        if not request.user.has_perm("applications.add_application"):
+            raise NotPermitted(_("Only applicants can start an application."))
+        serializer = ApplicationCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        attrs = serializer.validated_data
+        data, cost_items, target_groups = service_input(attrs)
+        with api_field_names():
+            application = services.create_application(
+                by=request.user,
+                organisation=attrs["organisation"],
+                fiscal_year=attrs["fiscal_year"],
+                data=data,
+                cost_items=cost_items or (),
+                target_groups=target_groups or (),
+            )
+        return self._answer(application, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=_TAGS,
+        responses={200: ApplicationSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND, 409: _CONFLICT},
+    )
+    def partial_update(self, request, pk=None):
+        application = self.get_object()
+        serializer = self.get_serializer(application, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data, cost_items, target_groups = service_input(serializer.validated_data)
+        with api_field_names():
+            application = services.update_application(
+                application=application,
+                by=request.user,
+                data=data,
+                cost_items=cost_items,
+                target_groups=target_groups,
+            )
+        return self._answer(application)
+
+    @extend_schema(
+        tags=_TAGS,
+        description=(
+            "Deletes a draft. An application sent back with `changes_requested` was already "
+            "registered under its reference, so it is withdrawn instead (the record stays). "
+            "Any other state: 409."
+        ),
+        responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND, 409: _CONFLICT},
+    )
+    def destroy(self, request, pk=None):
+        application = self.get_object()
+        if application.state == State.CHANGES_REQUESTED:
+            services.withdraw_application(application=application, by=request.user)
+        else:
+            services.delete_draft(application=application, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        tags=_TAGS,
+        request=None,
+        responses={
+            200: ApplicationSerializer,
+            400: OpenApiResponse(description="Incomplete: field errors say what is missing."),
+            403: _FORBIDDEN,
+            404: _NOT_FOUND,
+            409: _CONFLICT,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Submit a complete draft, or resubmit after changes were requested."""
+        application = self.get_object()
+        with api_field_names():
+            application = services.submit_application(application=application, by=request.user)
+        return self._answer(application)
+
+    @extend_schema(
+        tags=_TAGS,
+        request=WithdrawSerializer,
+        responses={200: ApplicationSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND, 409: _CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """The applicant withdraws an application that has not been decided yet."""
+        application = self.get_object()
+        serializer = WithdrawSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        application = services.withdraw_application(
+            application=application, by=request.user, reason=serializer.validated_data["reason"]
+        )
+        return self._answer(application)
+
+    @extend_schema(tags=_TAGS, responses={200: AuditEntrySerializer(many=True), 404: _NOT_FOUND})
+    @action(detail=True, methods=["get"], filter_backends=[], serializer_class=AuditEntrySerializer)
+    def history(self, request, pk=None):
+        """The audit entries of the application, oldest first."""
+        application = self.get_object()
+        page = self.paginate_queryset(selectors.application_history(application))
+        return self.get_paginated_response(AuditEntrySerializer(page, many=True).data)

@@ -1,0 +1,74 @@
+from decimal import Decimal
+
+import pytest
+from rest_framework import serializers
+
+from fund_manager.api.fields import MoneyField
+
+
+class Amounts(serializers.Serializer):
+    amount = MoneyField()
+    funds = MoneyField(allow_zero=True, required=False)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1234.50", Decimal("1234.50")),
+        ("0.01", Decimal("0.01")),
+        ("999999999999.99", Decimal("999999999999.99")),
+    ],
+)
+def test_accepts_strings_with_exactly_two_decimals(raw, expected):
+    serializer = Amounts(data={"amount": raw})
+
+    assert serializer.is_valid(), serializer.errors
+    assert serializer.validated_data["amount"] == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (1234.5, "not_a_string"),
+        (1234, "not_a_string"),
+        (True, "not_a_string"),
+        (None, "null"),
+        ("1234,50", "invalid"),
+        ("1.234,50", "invalid"),
+        ("1,234.50", "invalid"),
+        ("1234.5", "invalid"),
+        ("1234", "invalid"),
+        ("12.345", "invalid"),
+        ("12a.00", "invalid"),
+        ("abc", "invalid"),
+        ("", "invalid"),
+        (" 12.00", "invalid"),
+        ("+12.00", "invalid"),
+        ("012.00", "invalid"),
+        ("1e3", "invalid"),
+        ("NaN", "invalid"),
+        ("-12.00", "negative"),
+        ("0.00", "zero"),
+        ("1000000000000.00", "too_large"),
+    ],
+)
+def test_refuses_everything_else_with_a_field_error(raw, code):
+    serializer = Amounts(data={"amount": raw})
+
+    assert not serializer.is_valid()
+    assert serializer.errors["amount"][0].code == code
+
+
+def test_allow_zero_admits_zero_but_not_negative():
+    assert Amounts(data={"amount": "1.00", "funds": "0.00"}).is_valid()
+    refused = Amounts(data={"amount": "1.00", "funds": "-0.01"})
+    assert not refused.is_valid()
+    assert refused.errors["funds"][0].code == "negative"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(Decimal("1234.5"), "1234.50"), (Decimal("0"), "0.00"), (Decimal("7.00"), "7.00")],
+)
+def test_shows_two_decimals(value, shown):
+    assert MoneyField().to_representation(value) == shown

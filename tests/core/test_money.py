@@ -1,0 +1,172 @@
+"""fund_manager.core.money: one rounding rule, one parser, one formatter, one field."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fund_manager.core.money import MAX_AMOUNT, format_amount, parse_amount, quantize
+from tests.factories import FiscalYearFactory
+
+NBSP = "\u00a0"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("0.005"), "0.01"),
+        (Decimal("0.004"), "0.00"),
+        (Decimal("2.345"), "2.35"),
+        (Decimal("2.3449"), "2.34"),
+        (Decimal("-0.005"), "-0.01"),  # half up means away from zero
+        (Decimal("-2.345"), "-2.35"),
+        (Decimal("10"), "10.00"),
+        ("1234.565", "1234.57"),
+        (7, "7.00"),
+        (None, "0.00"),
+        (Decimal("999999999999.994"), "999999999999.99"),
+    ],
+)
+def test_quantize_rounds_half_up_to_cents(value, expected):
+    result = quantize(value)
+
+    assert str(result) == expected
+
+
+@pytest.mark.parametrize("value", [0.1, 10.005, float("nan")])
+def test_quantize_refuses_float(value):
+    with pytest.raises(TypeError):
+        quantize(value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "language", "expected"),
+    [
+        ("1.234,56", "de", "1234.56"),
+        ("1234,56", "de", "1234.56"),
+        ("1234.56", "de", "1234.56"),
+        ("1234", "de", "1234"),
+        ("0,5", "de", "0.50"),
+        ("0,05", "de", "0.05"),
+        ("1.234.567,89", "de", "1234567.89"),
+        ("1.234", "de", "1234"),  # a German thousands separator, not 1.234 euros
+        ("  12,30 ", "de", "12.30"),
+        (f"1.234,56{NBSP}€", "de", "1234.56"),
+        ("1 234,56", "de", "1234.56"),
+        ("-1.234,56", "de", "-1234.56"),
+        ("1,234.56", "en", "1234.56"),
+        ("1234.56", "en", "1234.56"),
+        ("1234", "en", "1234"),
+        ("0.5", "en", "0.50"),
+        ("1,234", "en", "1234"),
+        ("1,234,567.89", "en", "1234567.89"),
+        ("999999999999.99", "en", "999999999999.99"),
+    ],
+)
+def test_parse_amount(raw, language, expected):
+    assert parse_amount(raw, language=language) == Decimal(expected)
+
+
+def test_parse_amount_follows_the_active_language():
+    with translation.override("de"):
+        assert parse_amount("1.234,50") == Decimal("1234.50")
+    with translation.override("en"):
+        assert parse_amount("1,234.50") == Decimal("1234.50")
+
+
+@pytest.mark.parametrize(
+    ("raw", "language", "code"),
+    [
+        ("12,345", "de", "decimal_places"),
+        ("1,234", "de", "decimal_places"),
+        ("1.234,567", "de", "decimal_places"),
+        ("0,001", "de", "decimal_places"),
+        ("1234.567", "de", "invalid"),  # ambiguous: a typo or three decimals
+        ("1.234", "en", "decimal_places"),
+        ("0,5", "en", "invalid"),
+        ("1234,56", "en", "invalid"),
+        ("abc", "de", "invalid"),
+        ("12a", "de", "invalid"),
+        ("12a", "en", "invalid"),
+        ("1,2,3", "de", "invalid"),
+        ("1.23.4", "de", "invalid"),
+        ("--5", "de", "invalid"),
+        ("1e3", "en", "invalid"),
+        ("NaN", "en", "invalid"),
+        ("", "de", "required"),
+        ("   ", "en", "required"),
+        ("1000000000000", "en", "max_value"),
+        ("1.000.000.000.000,00", "de", "max_value"),
+    ],
+)
+def test_parse_amount_refuses(raw, language, code):
+    with pytest.raises(ValidationError) as excinfo:
+        parse_amount(raw, language=language)
+
+    assert excinfo.value.code == code
+    assert excinfo.value.messages[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "language", "expected"),
+    [
+        (Decimal("1234.5"), "de", f"1.234,50{NBSP}€"),
+        (Decimal("1234.5"), "en", "€1,234.50"),
+        (Decimal("0"), "de", f"0,00{NBSP}€"),
+        (Decimal("0.005"), "de", f"0,01{NBSP}€"),
+        (Decimal("-52440.3"), "de", f"-52.440,30{NBSP}€"),
+        (Decimal("-52440.3"), "en", "-€52,440.30"),
+        (Decimal("200000"), "de", f"200.000,00{NBSP}€"),
+        (Decimal("1234567.89"), "en", "€1,234,567.89"),
+        (Decimal("999.99"), "de", f"999,99{NBSP}€"),
+    ],
+)
+def test_format_amount(value, language, expected):
+    assert format_amount(value, language=language) == expected
+
+
+def test_format_amount_follows_the_active_language():
+    with translation.override("en"):
+        assert format_amount(Decimal("1")) == "€1.00"
+    with translation.override("de"):
+        assert format_amount(Decimal("1")) == f"1,00{NBSP}€"
+
+
+amounts = st.decimals(min_value=-MAX_AMOUNT, max_value=MAX_AMOUNT, places=2)
+
+
+@given(value=amounts)
+def test_german_format_parses_back(value):
+    # parse_amount takes the "€" suffix and the no-break space as they are.
+    assert parse_amount(format_amount(value, language="de"), language="de") == value
+
+
+@given(value=amounts)
+def test_english_format_parses_back(value):
+    # The English format puts "€" in front, which parse_amount does not take: strip it.
+    shown = format_amount(value, language="en")
+
+    assert parse_amount(shown.replace("€", ""), language="en") == value
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("budget", "stored"),
+    [
+        (Decimal("10.005"), "10.01"),
+        (Decimal("10.004"), "10.00"),
+        (Decimal("200000"), "200000.00"),
+        (Decimal("52440.30"), "52440.30"),
+        (Decimal("0.1"), "0.10"),
+    ],
+)
+def test_money_field_quantises_on_save(budget, stored):
+    fiscal_year = FiscalYearFactory(budget=budget)
+
+    fiscal_year.refresh_from_db()
+
+    assert str(fiscal_year.budget) == stored
+    assert type(fiscal_year).objects.get(pk=fiscal_year.pk).budget == Decimal(stored)
