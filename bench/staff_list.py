@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fund_manager.test_settings")
 os.environ.setdefault("DJANGO_DATA_DIR", tempfile.mkdtemp(prefix="fm-bench-"))
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -82,8 +82,13 @@ def main():
         timings, searches = [], []
         for _ in range(args.repeat):
             queries = []
+
+            def count(execute, sql, *args, seen=queries):
+                seen.append(sql)
+                return execute(sql, *args)
+
             # request_started resets connection.queries, so count with an execute wrapper.
-            with connection.execute_wrapper(lambda ex, sql, *a: queries.append(sql) or ex(sql, *a)):
+            with connection.execute_wrapper(count):
                 start = time.perf_counter()
                 response = client.get("/applications/all/")
                 timings.append((time.perf_counter() - start) * 1000)
