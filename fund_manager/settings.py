@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "fund_manager.funds",
     "fund_manager.organisations",
     "fund_manager.applications",
+    "fund_manager.ledger",
     "fund_manager.dashboard",
     "fund_manager.api",
 ]

@@ -47,7 +47,7 @@ class FiscalYearFactory(factory.django.DjangoModelFactory):
 
     fund = factory.SubFactory(FundFactory)
     year = factory.LazyFunction(lambda: timezone.localdate().year)
-    budget = Decimal("200000.00")
+    # The budget is booked through ledger.services.set_budget (see funded_year).
 
 
 class ActionFieldFactory(factory.django.DjangoModelFactory):
@@ -157,3 +157,28 @@ def force_state(application, state):
     Application.objects.filter(pk=application.pk).update(state=state, submitted_at=submitted_at)
     application.refresh_from_db()
     return application
+
+
+def funded_year(*, budget="200000.00", allocations=None, finance=None, **kwargs):
+    """A fiscal year whose budget (and optional allocations {ActionField: "amount"}) are booked
+    through the ledger services, as finance would."""
+    from fund_manager.ledger import services as ledger_services
+
+    year = FiscalYearFactory(**kwargs)
+    finance = finance or user_with_role("finance")
+    ledger_services.set_budget(
+        fiscal_year=year,
+        amount=Decimal(budget),
+        by=finance,
+        idempotency_key=f"test-budget-{year.pk}",
+    )
+    for field, amount in (allocations or {}).items():
+        ledger_services.allocate(
+            fiscal_year=year,
+            action_field=field,
+            amount=Decimal(amount),
+            by=finance,
+            idempotency_key=f"test-allocate-{year.pk}-{field.pk}",
+        )
+    year.refresh_from_db()
+    return year

@@ -50,6 +50,7 @@ ROLE_PERMISSIONS = {
     ],
     Role.PROJECT_OFFICE: [
         *_READ_ALL,
+        "ledger.view_ledger",
         "applications.review_application",
         "organisations.add_organisation",
         "organisations.change_organisation",
@@ -59,8 +60,20 @@ ROLE_PERMISSIONS = {
     Role.FINANCE: [
         *_READ_ALL,
         "funds.change_fiscalyear",
+        "ledger.view_ledger",
+        "ledger.view_transfer",
+        "ledger.view_account",
+        "ledger.manage_budget",
+        "ledger.close_fiscal_year",
     ],
-    Role.AUDITOR: [*_READ_ALL, "core.view_audit_trail", "core.view_auditentry"],
+    Role.AUDITOR: [
+        *_READ_ALL,
+        "core.view_audit_trail",
+        "core.view_auditentry",
+        "ledger.view_ledger",
+        "ledger.view_transfer",
+        "ledger.view_account",
+    ],
 }
 
 

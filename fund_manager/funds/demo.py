@@ -20,6 +20,7 @@ from fund_manager.applications import services
 from fund_manager.applications.models import Application, CostItem
 from fund_manager.applications.services import CostLine
 from fund_manager.core.roles import Role
+from fund_manager.ledger import services as ledger_services
 from fund_manager.organisations.models import Membership, Organisation
 
 from .models import ActionField, FiscalYear, Fund, TargetGroup
@@ -220,6 +221,24 @@ SEED_PROJECTS = [
 ]
 
 
+# The 2017 budget of 200,000.00 EUR across the six action fields (sums to the budget).
+ALLOCATIONS_2017 = {
+    "ankommen": "40000.00",
+    "kinder-jugend-familie": "35000.00",
+    "sprache-beruf": "45000.00",
+    "teilhabe": "35000.00",
+    "wohnen": "25000.00",
+    "netzwerk": "20000.00",
+}
+REALLOCATION_2017 = (
+    "netzwerk",
+    "sprache-beruf",
+    "5000.00",
+    "Umschichtung: hoher Bedarf an Sprachkursen für Neuzugewanderte aus Südosteuropa.",
+)
+ALLOCATIONS_NOW = dict.fromkeys(ALLOCATIONS_2017, "30000.00")
+
+
 def _iban(bank_code, account):
     bban = f"{bank_code}{account}"
     return f"DE{stdnum_iban.calc_check_digits('DE00' + bban)}{bban}"
@@ -239,6 +258,9 @@ class Seeder:
             self.reference_data()
             self.organisations()
             self.people()
+        with time_machine.travel(_at(2017, 1, 3), tick=False):
+            self.ledger(self.year_2017, ALLOCATIONS_2017, REALLOCATION_2017)
+        self.ledger(self.year_now, ALLOCATIONS_NOW, None)
         self.seed_projects_2017()
         self.current_examples()
 
@@ -255,13 +277,10 @@ class Seeder:
                 ),
             },
         )
-        self.year_2017, _ = FiscalYear.objects.get_or_create(
-            fund=self.fund, year=2017, defaults={"budget": Decimal("200000.00")}
-        )
+        # The budgets are booked in the ledger (see ``ledger``), not typed into the year.
+        self.year_2017, _ = FiscalYear.objects.get_or_create(fund=self.fund, year=2017)
         this_year = timezone.localdate().year
-        self.year_now, _ = FiscalYear.objects.get_or_create(
-            fund=self.fund, year=this_year, defaults={"budget": Decimal("200000.00")}
-        )
+        self.year_now, _ = FiscalYear.objects.get_or_create(fund=self.fund, year=this_year)
         self.fields = {}
         for position, (code, name) in enumerate(ACTION_FIELDS):
             self.fields[code], _ = ActionField.objects.get_or_create(
@@ -315,6 +334,39 @@ class Seeder:
             admin.set_password(PASSWORD)
             admin.save()
         self.users["admin"] = admin
+
+    # --- ledger -----------------------------------------------------------------------------
+    def ledger(self, year, allocations, reallocation):
+        """Budget, allocations and a reallocation, booked by finance through the ledger."""
+        finance = self.users["kaemmerei"]
+        key = f"demo:{year.year}"
+        if year.budget != Decimal("200000.00"):
+            ledger_services.set_budget(
+                fiscal_year=year,
+                amount=Decimal("200000.00"),
+                by=finance,
+                idempotency_key=f"{key}:budget",
+                reason=f"Haushaltsansatz Verfügungsfonds {year.year}",
+            )
+        for code, amount in allocations.items():
+            ledger_services.allocate(
+                fiscal_year=year,
+                action_field=self.fields[code],
+                amount=Decimal(amount),
+                by=finance,
+                idempotency_key=f"{key}:allocate:{code}",
+            )
+        if reallocation:
+            source, target, amount, reason = reallocation
+            ledger_services.reallocate(
+                fiscal_year=year,
+                from_field=self.fields[source],
+                to_field=self.fields[target],
+                amount=Decimal(amount),
+                reason=reason,
+                by=finance,
+                idempotency_key=f"{key}:reallocate:1",
+            )
 
     # --- applications -----------------------------------------------------------------------
     def _draft(self, username, title, field, groups, kind, start, end, own, items, summary, year):

@@ -33,7 +33,8 @@ class FiscalYear(models.Model):
         Fund, verbose_name=_("fund"), on_delete=models.PROTECT, related_name="fiscal_years"
     )
     year = models.PositiveSmallIntegerField(_("year"))
-    budget = MoneyField(_("annual budget"), default=ZERO, validators=[non_negative])
+    # Written only by ledger.services.set_budget, together with the booking (verify_ledger).
+    budget = MoneyField(_("annual budget"), default=ZERO, validators=[non_negative], editable=False)
     state = models.CharField(_("state"), max_length=10, choices=State, default=State.OPEN)
 
     class Meta:

@@ -6,6 +6,7 @@ from tests.factories import (
     FiscalYearFactory,
     FundFactory,
     TargetGroupFactory,
+    funded_year,
     user_with_role,
 )
 
@@ -54,9 +55,9 @@ def test_action_fields_and_target_groups_filtered_by_fund(
 
 def test_fiscal_years(api, two_funds):
     integration, culture = two_funds
-    year = FiscalYearFactory(fund=integration, year=2031)
-    FiscalYearFactory(fund=culture, year=2031, state=FiscalYear.State.CLOSED)
     finance = user_with_role("finance")
+    year = funded_year(fund=integration, year=2031, finance=finance)
+    FiscalYearFactory(fund=culture, year=2031, state=FiscalYear.State.CLOSED)
 
     response = api(finance).get("/api/v1/fiscal-years/", {"fund": "integration"})
 

@@ -1,0 +1,220 @@
+"""The budget ledger: accounts per fiscal year and append-only transfers between them.
+
+Only ``ledger.services.post_transfer`` writes transfers and account balances (DESIGN.md,
+"The ledger"). Transfers are never updated or deleted: a correction is a reversing transfer.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from fund_manager.core.money import ZERO, MoneyField
+
+
+class AccountKind(models.TextChoices):
+    BUDGET = "budget", pgettext_lazy("account", "Budget")
+    UNALLOCATED = "unallocated", pgettext_lazy("account", "Unallocated")
+    AVAILABLE = "available", pgettext_lazy("account", "Available")
+    COMMITTED = "committed", pgettext_lazy("account", "Committed")
+    DISBURSED = "disbursed", pgettext_lazy("account", "Disbursed")
+
+
+class TransferKind(models.TextChoices):
+    BUDGET = "budget", pgettext_lazy("transfer", "Budget set or raised")
+    BUDGET_REDUCTION = "budget_reduction", pgettext_lazy("transfer", "Budget reduced")
+    ALLOCATION = "allocation", pgettext_lazy("transfer", "Allocation")
+    DEALLOCATION = "deallocation", pgettext_lazy("transfer", "Allocation withdrawn")
+    REALLOCATION = "reallocation", pgettext_lazy("transfer", "Reallocation")
+    COMMITMENT = "commitment", pgettext_lazy("transfer", "Commitment")
+    RELEASE = "release", pgettext_lazy("transfer", "Release")
+    DISBURSEMENT = "disbursement", pgettext_lazy("transfer", "Disbursement")
+    REFUND = "refund", pgettext_lazy("transfer", "Refund")
+    REVERSAL = "reversal", pgettext_lazy("transfer", "Reversal")
+    LAPSE = "lapse", pgettext_lazy("transfer", "Lapse at year end")
+    CARRY_OUT = "carry_out", pgettext_lazy("transfer", "Carried over to next year")
+    CARRY_IN = "carry_in", pgettext_lazy("transfer", "Carried over from last year")
+
+
+class Account(models.Model):
+    """A budget position of one fiscal year. ``balance`` is materialised by post_transfer."""
+
+    fiscal_year = models.ForeignKey(
+        "funds.FiscalYear",
+        verbose_name=_("fiscal year"),
+        on_delete=models.PROTECT,
+        related_name="accounts",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=AccountKind)
+    action_field = models.ForeignKey(
+        "funds.ActionField",
+        verbose_name=_("action field"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+    )
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+    )
+    balance = MoneyField(_("balance"), default=ZERO, editable=False)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["fiscal_year", "kind", "action_field", "application"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fiscal_year", "kind"],
+                condition=models.Q(kind__in=["budget", "unallocated"]),
+                name="account_unique_year_level",
+            ),
+            models.UniqueConstraint(
+                fields=["fiscal_year", "kind", "action_field"],
+                condition=models.Q(kind="available"),
+                name="account_unique_available_per_field",
+            ),
+            models.UniqueConstraint(
+                fields=["fiscal_year", "kind", "application"],
+                condition=models.Q(kind__in=["committed", "disbursed"]),
+                name="account_unique_per_application",
+            ),
+            # The database refuses a negative balance on any account but the budget source.
+            models.CheckConstraint(
+                condition=models.Q(kind="budget") | models.Q(balance__gte=0),
+                name="account_balance_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        kind__in=["budget", "unallocated"],
+                        action_field__isnull=True,
+                        application__isnull=True,
+                    )
+                    | models.Q(
+                        kind="available", action_field__isnull=False, application__isnull=True
+                    )
+                    | models.Q(
+                        kind__in=["committed", "disbursed"],
+                        action_field__isnull=False,
+                        application__isnull=False,
+                    )
+                ),
+                name="account_shape_matches_kind",
+            ),
+        ]
+
+    def __str__(self):
+        label = self.get_kind_display()
+        if self.application_id:
+            return f"{label}: {self.application.reference or self.application_id}"
+        if self.action_field_id:
+            return f"{label}: {self.action_field}"
+        return f"{label} {self.fiscal_year.year}"
+
+
+class TransferQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Transfers are append-only: post a reversal instead.")
+
+    def delete(self):
+        raise TypeError("Transfers are append-only: post a reversal instead.")
+
+    def bulk_update(self, *args, **kwargs):
+        raise TypeError("Transfers are append-only: post a reversal instead.")
+
+
+class Transfer(models.Model):
+    """One booking (Buchung): a positive amount from one account to another of the same year.
+
+    ``hash`` chains every transfer of a fiscal year to the one before (SHA-256 over the previous
+    hash and this transfer's content), so a change made later, even by hand in the database,
+    is found by ``manage.py verify_ledger`` (GoBD: bookings are never changed, only reversed).
+    """
+
+    fiscal_year = models.ForeignKey(
+        "funds.FiscalYear",
+        verbose_name=_("fiscal year"),
+        on_delete=models.PROTECT,
+        related_name="transfers",
+    )
+    sequence = models.PositiveIntegerField(_("number"), editable=False)
+    source = models.ForeignKey(
+        Account, verbose_name=_("from"), on_delete=models.PROTECT, related_name="outgoing"
+    )
+    target = models.ForeignKey(
+        Account, verbose_name=_("to"), on_delete=models.PROTECT, related_name="incoming"
+    )
+    amount = MoneyField(_("amount"))
+    kind = models.CharField(_("kind"), max_length=20, choices=TransferKind)
+    reason = models.CharField(_("reason"), max_length=500)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("booked by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("booked at"))
+    # The business object behind the booking (application, decision, payment ...), as a label
+    # that survives the object and as a link where there is one.
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transfers",
+    )
+    business_reference = models.CharField(_("business reference"), max_length=100, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100)
+    request_fingerprint = models.CharField(max_length=64, editable=False)
+    reverses = models.OneToOneField(
+        "self",
+        verbose_name=_("reverses"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+    )
+    previous_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False, unique=True)
+
+    objects = TransferQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        ordering = ["-fiscal_year__year", "-sequence"]
+        permissions = [
+            ("manage_budget", _("Can set budgets, allocate and reallocate, reverse transfers")),
+            ("close_fiscal_year", _("Can close a fiscal year")),
+            ("view_ledger", _("Can read the ledger")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fiscal_year", "idempotency_key"], name="transfer_idempotency_per_year"
+            ),
+            models.UniqueConstraint(
+                fields=["fiscal_year", "sequence"], name="transfer_sequence_per_year"
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="transfer_amount_gt_0"),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")), name="transfer_two_accounts"
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.sequence} {self.get_kind_display()} {self.amount}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Transfers are append-only: post a reversal instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Transfers are append-only: post a reversal instead.")

@@ -1,0 +1,373 @@
+"""Budget operations: every one of them is one or two calls of ``post_transfer``.
+
+Finance operations (budget, allocation, reallocation, reversal, year-end closing) check the
+acting user's permission here. The application-level movements (commit, release, disburse,
+refund) are called by the rounds, payments and reporting services, which check their own
+roles first; they take the acting user for the audit trail.
+"""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
+
+from fund_manager.core.audit import log_action
+from fund_manager.core.errors import InvalidInput, NotPermitted
+from fund_manager.core.money import ZERO, quantize
+from fund_manager.funds.models import FiscalYear
+
+from .errors import IdempotencyConflict, LedgerError, NotReversible
+from .models import Account, AccountKind, Transfer, TransferKind
+from .posting import account_for, post_transfer, validate_amount
+
+
+def _require(by, permission):
+    if not by.has_perm(permission):
+        raise NotPermitted()
+
+
+def _check_field(fiscal_year, action_field, field="action_field"):
+    if action_field is None or action_field.fund_id != fiscal_year.fund_id:
+        raise InvalidInput(fields={field: [_("Unknown action field for this fund.")]})
+
+
+# --- budget and allocations (finance) ----------------------------------------------------------
+def budget_total(fiscal_year) -> Decimal:
+    """The annual budget as booked: budget transfers minus budget reductions."""
+    sums = dict(
+        Transfer.objects.filter(
+            fiscal_year=fiscal_year,
+            kind__in=[TransferKind.BUDGET, TransferKind.BUDGET_REDUCTION],
+        )
+        .values_list("kind")
+        .annotate(total=Sum("amount"))
+        .values_list("kind", "total")
+    )
+    return quantize(
+        (sums.get(TransferKind.BUDGET) or ZERO) - (sums.get(TransferKind.BUDGET_REDUCTION) or ZERO)
+    )
+
+
+def set_budget(*, fiscal_year, amount, by, idempotency_key, reason=""):
+    """Set the annual budget (Haushaltsansatz): books the difference to or from `unallocated`."""
+    _require(by, "ledger.manage_budget")
+    if not isinstance(amount, Decimal) or amount < 0 or amount != quantize(amount):
+        raise InvalidInput(fields={"amount": [_("Please enter an amount of at least 0.00.")]})
+    with transaction.atomic():
+        year = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
+        existing = Transfer.objects.filter(fiscal_year=year, idempotency_key=idempotency_key)
+        if existing.exists():
+            # A repeated request gets what was booked the first time; another amount is a 409.
+            if year.budget != amount:
+                raise IdempotencyConflict()
+            return existing.get()
+        difference = quantize(amount - budget_total(year))
+        if difference == 0:
+            raise InvalidInput(fields={"amount": [_("The budget already has this amount.")]})
+        budget = account_for(year, AccountKind.BUDGET)
+        unallocated = account_for(year, AccountKind.UNALLOCATED)
+        raising = difference > 0
+        transfer = post_transfer(
+            fiscal_year=year,
+            source=budget if raising else unallocated,
+            target=unallocated if raising else budget,
+            amount=abs(difference),
+            kind=TransferKind.BUDGET if raising else TransferKind.BUDGET_REDUCTION,
+            reason=reason or str(_("Annual budget set to %(amount)s") % {"amount": amount}),
+            by=by,
+            idempotency_key=idempotency_key,
+        )
+        year.budget = amount
+        year.save(update_fields=["budget"])
+    return transfer
+
+
+def allocate(*, fiscal_year, action_field, amount, by, idempotency_key, reason=""):
+    """Allocate unallocated budget to an action field."""
+    _require(by, "ledger.manage_budget")
+    _check_field(fiscal_year, action_field)
+    return post_transfer(
+        fiscal_year=fiscal_year,
+        source=account_for(fiscal_year, AccountKind.UNALLOCATED),
+        target=account_for(fiscal_year, AccountKind.AVAILABLE, action_field=action_field),
+        amount=amount,
+        kind=TransferKind.ALLOCATION,
+        reason=reason or str(_("Allocation to %(field)s") % {"field": action_field.name}),
+        by=by,
+        idempotency_key=idempotency_key,
+    )
+
+
+def reallocate(*, fiscal_year, from_field, to_field, amount, reason, by, idempotency_key):
+    """Umschichtung between two action fields; the reason is mandatory."""
+    _require(by, "ledger.manage_budget")
+    _check_field(fiscal_year, from_field, "from_action_field")
+    _check_field(fiscal_year, to_field, "to_action_field")
+    if from_field.pk == to_field.pk:
+        raise InvalidInput(
+            fields={"to_action_field": [_("Please choose two different action fields.")]}
+        )
+    if not (reason or "").strip():
+        raise InvalidInput(fields={"reason": [_("A reallocation needs a reason.")]})
+    return post_transfer(
+        fiscal_year=fiscal_year,
+        source=account_for(fiscal_year, AccountKind.AVAILABLE, action_field=from_field),
+        target=account_for(fiscal_year, AccountKind.AVAILABLE, action_field=to_field),
+        amount=amount,
+        kind=TransferKind.REALLOCATION,
+        reason=reason,
+        by=by,
+        idempotency_key=idempotency_key,
+    )
+
+
+def reverse_transfer(*, transfer, by, reason, idempotency_key):
+    """A counter-booking that names the original; a transfer is reversed at most once."""
+    _require(by, "ledger.manage_budget")
+    if not (reason or "").strip():
+        raise InvalidInput(fields={"reason": [_("A reversal needs a reason.")]})
+    with transaction.atomic():
+        year = FiscalYear.objects.select_for_update().get(pk=transfer.fiscal_year_id)
+        booking = {
+            "fiscal_year": year,
+            "source": transfer.target,
+            "target": transfer.source,
+            "amount": transfer.amount,
+            "kind": TransferKind.REVERSAL,
+            "reason": reason,
+            "by": by,
+            "idempotency_key": idempotency_key,
+            "application": transfer.application,
+            "business_reference": transfer.business_reference,
+            "reverses": transfer,
+        }
+        if Transfer.objects.filter(fiscal_year=year, idempotency_key=idempotency_key).exists():
+            # A repeated request gets the first booking; another request with the key a 409.
+            return post_transfer(**booking)
+        if transfer.kind == TransferKind.REVERSAL:
+            raise NotReversible(_("A reversal cannot be reversed; book a new transfer instead."))
+        if Transfer.objects.filter(reverses=transfer).exists():
+            raise NotReversible(_("This transfer has already been reversed."))
+        if transfer.kind in (TransferKind.BUDGET, TransferKind.BUDGET_REDUCTION):
+            raise NotReversible(
+                _("Change the annual budget with “set budget” instead of reversing it.")
+            )
+        return post_transfer(**booking)
+
+
+# --- movements of an application (called by rounds, payments, reporting) --------------------
+def _application_year(application):
+    """The open year that holds the application's money (its own, or where it was carried)."""
+    account = (
+        Account.objects.filter(
+            application=application,
+            kind=AccountKind.COMMITTED,
+            fiscal_year__state=FiscalYear.State.OPEN,
+        )
+        .select_related("fiscal_year")
+        .order_by("-fiscal_year__year")
+        .first()
+    )
+    return account.fiscal_year if account else application.fiscal_year
+
+
+def commit(*, application, amount, by, idempotency_key, reason, business_reference=""):
+    """Mittelbindung: available:F -> committed:A, on approval."""
+    year = application.fiscal_year
+    field = application.action_field
+    return post_transfer(
+        fiscal_year=year,
+        source=account_for(year, AccountKind.AVAILABLE, action_field=field),
+        target=account_for(
+            year, AccountKind.COMMITTED, action_field=field, application=application
+        ),
+        amount=amount,
+        kind=TransferKind.COMMITMENT,
+        reason=reason,
+        by=by,
+        idempotency_key=idempotency_key,
+        application=application,
+        business_reference=business_reference,
+    )
+
+
+def release(*, application, amount, by, idempotency_key, reason, business_reference=""):
+    """Reduction, withdrawal or release of a commitment: committed:A -> available:F."""
+    year = _application_year(application)
+    field = application.action_field
+    return post_transfer(
+        fiscal_year=year,
+        source=account_for(
+            year, AccountKind.COMMITTED, action_field=field, application=application
+        ),
+        target=account_for(year, AccountKind.AVAILABLE, action_field=field),
+        amount=amount,
+        kind=TransferKind.RELEASE,
+        reason=reason,
+        by=by,
+        idempotency_key=idempotency_key,
+        application=application,
+        business_reference=business_reference,
+    )
+
+
+def disburse(*, application, amount, by, idempotency_key, reason, business_reference=""):
+    """Payment confirmed: committed:A -> disbursed:A."""
+    year = _application_year(application)
+    field = application.action_field
+    return post_transfer(
+        fiscal_year=year,
+        source=account_for(
+            year, AccountKind.COMMITTED, action_field=field, application=application
+        ),
+        target=account_for(
+            year, AccountKind.DISBURSED, action_field=field, application=application
+        ),
+        amount=amount,
+        kind=TransferKind.DISBURSEMENT,
+        reason=reason,
+        by=by,
+        idempotency_key=idempotency_key,
+        application=application,
+        business_reference=business_reference,
+    )
+
+
+def refund(*, application, amount, by, idempotency_key, reason, business_reference=""):
+    """Refund received: disbursed:A -> available:F of the same year."""
+    year = (
+        Account.objects.filter(application=application, kind=AccountKind.DISBURSED, balance__gt=0)
+        .select_related("fiscal_year")
+        .order_by("-fiscal_year__year")
+        .values_list("fiscal_year", flat=True)
+        .first()
+    )
+    year = FiscalYear.objects.get(pk=year) if year else application.fiscal_year
+    field = application.action_field
+    return post_transfer(
+        fiscal_year=year,
+        source=account_for(
+            year, AccountKind.DISBURSED, action_field=field, application=application
+        ),
+        target=account_for(year, AccountKind.AVAILABLE, action_field=field),
+        amount=amount,
+        kind=TransferKind.REFUND,
+        reason=reason,
+        by=by,
+        idempotency_key=idempotency_key,
+        application=application,
+        business_reference=business_reference,
+    )
+
+
+# --- year end ----------------------------------------------------------------------------------
+def close_fiscal_year(*, fiscal_year, by, reason, carry_over=None, idempotency_key):
+    """Lapse what is left back to `budget`, carry the chosen amounts and every open commitment
+    over to the next year (Ermächtigungsübertragung), then close the year for postings.
+
+    ``carry_over`` maps action fields to the amount of their available balance to carry.
+    """
+    _require(by, "ledger.close_fiscal_year")
+    carry_over = {field: validate_amount(amount) for field, amount in (carry_over or {}).items()}
+    carry_by_field = {field.pk: amount for field, amount in carry_over.items()}
+    if not (reason or "").strip():
+        raise InvalidInput(fields={"reason": [_("Please give a reason for the closing.")]})
+    key = idempotency_key
+    with transaction.atomic():
+        year = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
+        if year.state == FiscalYear.State.CLOSED:
+            raise LedgerError(_("This fiscal year is already closed."), code="fiscal_year_closed")
+        accounts = list(
+            Account.objects.filter(fiscal_year=year, balance__gt=0)
+            .exclude(kind__in=[AccountKind.BUDGET, AccountKind.DISBURSED])
+            .select_related("action_field", "application")
+            .order_by("pk")
+        )
+        available = {a.action_field_id: a for a in accounts if a.kind == AccountKind.AVAILABLE}
+        for field, amount in carry_over.items():
+            account = available.get(field.pk)
+            if account is None or amount > account.balance:
+                raise InvalidInput(
+                    fields={
+                        "carry_over": [
+                            _("%(field)s: at most %(balance)s can be carried over.")
+                            % {"field": field.name, "balance": account.balance if account else ZERO}
+                        ]
+                    }
+                )
+        needs_next = bool(carry_over) or any(a.kind == AccountKind.COMMITTED for a in accounts)
+        next_year = FiscalYear.objects.filter(
+            fund=year.fund, year=year.year + 1, state="open"
+        ).first()
+        if needs_next and next_year is None:
+            raise LedgerError(
+                _("Open the fiscal year %(year)s first: amounts are to be carried over to it."),
+                params={"year": year.year + 1},
+                code="next_year_missing",
+            )
+        budget = account_for(year, AccountKind.BUDGET)
+        carried = {}
+        for account in accounts:
+            carry = ZERO
+            if account.kind == AccountKind.COMMITTED:
+                carry = account.balance
+            elif account.kind == AccountKind.AVAILABLE:
+                carry = carry_by_field.get(account.action_field_id, ZERO)
+            lapse = quantize(account.balance - carry)
+            if carry:
+                _carry(account, carry, year, next_year, budget, by, reason, key)
+                carried[str(account)] = str(carry)
+            if lapse:
+                post_transfer(
+                    fiscal_year=year,
+                    source=account,
+                    target=budget,
+                    amount=lapse,
+                    kind=TransferKind.LAPSE,
+                    reason=reason,
+                    by=by,
+                    idempotency_key=f"{key}:lapse:{account.pk}",
+                    application=account.application,
+                )
+        year.state = FiscalYear.State.CLOSED
+        year.save(update_fields=["state"])
+        log_action(
+            obj=year,
+            action="ledger.year_closed",
+            by=by,
+            data={"reason": reason, "carried": carried},
+        )
+    return year
+
+
+def _carry(account, amount, year, next_year, budget, by, reason, key):
+    post_transfer(
+        fiscal_year=year,
+        source=account,
+        target=budget,
+        amount=amount,
+        kind=TransferKind.CARRY_OUT,
+        reason=reason,
+        by=by,
+        idempotency_key=f"{key}:out:{account.pk}",
+        application=account.application,
+        business_reference=f"{next_year.year}",
+    )
+    post_transfer(
+        fiscal_year=next_year,
+        source=account_for(next_year, AccountKind.BUDGET),
+        target=account_for(
+            next_year,
+            account.kind,
+            action_field=account.action_field,
+            application=account.application,
+        ),
+        amount=amount,
+        kind=TransferKind.CARRY_IN,
+        reason=reason,
+        by=by,
+        idempotency_key=f"{key}:in:{year.year}:{account.pk}",
+        application=account.application,
+        business_reference=f"{year.year}",
+    )
