@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 
 from .views.applications import ApplicationViewSet
 from .views.auth import ObtainTokenView
+from .views.ledger import FiscalYearLedgerViewSet, FiscalYearTransferList, TransferViewSet
 from .views.reference import (
     ActionFieldViewSet,
     FiscalYearViewSet,
@@ -20,10 +21,18 @@ router.register("funds", FundViewSet, basename="fund")
 router.register("action-fields", ActionFieldViewSet, basename="action-field")
 router.register("target-groups", TargetGroupViewSet, basename="target-group")
 router.register("fiscal-years", FiscalYearViewSet, basename="fiscal-year")
+# Ledger actions of a fiscal year: /fiscal-years/{id}/balances|allocations|reallocations|budget/
+router.register("fiscal-years", FiscalYearLedgerViewSet, basename="fiscal-year-ledger")
+router.register("transfers", TransferViewSet, basename="transfer")
 router.register("applications", ApplicationViewSet, basename="application")
 
 urlpatterns = [
     path("v1/auth/token/", ObtainTokenView.as_view(), name="token"),
+    path(
+        "v1/fiscal-years/<int:pk>/transfers/",
+        FiscalYearTransferList.as_view(),
+        name="fiscal-year-transfers",
+    ),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI from the drf-spectacular-sidecar package's static files: no CDN needed.

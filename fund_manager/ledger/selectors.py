@@ -65,8 +65,13 @@ def balances(fiscal_year) -> Balances:
         if account.kind == AccountKind.AVAILABLE:
             row.accounts["available"] = account
     flows = defaultdict(lambda: ZERO)
-    for field_id, kind, direction, total in _field_flows(fiscal_year):
-        flows[(field_id, kind, direction)] = quantize(total)
+    for field_id, kind, original_kind, direction, total in _field_flows(fiscal_year):
+        if kind == TransferKind.REVERSAL:
+            # A reversal undoes its original: count it against the original's kind and way.
+            opposite = "out" if direction == "in" else "in"
+            flows[(field_id, original_kind, opposite)] -= total
+        else:
+            flows[(field_id, kind, direction)] += total
     for row in per_field.values():
         pk = row.action_field.pk
         row.allocated = quantize(
@@ -103,22 +108,16 @@ def balances(fiscal_year) -> Balances:
 
 
 def _field_flows(fiscal_year):
-    """(action field, transfer kind, in/out, total) for the available:F accounts."""
+    """(action field, kind, reversed kind, in/out, total) for the available:F accounts."""
     base = Transfer.objects.filter(fiscal_year=fiscal_year)
-    incoming = (
-        base.filter(target__kind=AccountKind.AVAILABLE)
-        .values_list("target__action_field", "kind")
-        .annotate(total=Sum("amount"))
-    )
-    outgoing = (
-        base.filter(source__kind=AccountKind.AVAILABLE)
-        .values_list("source__action_field", "kind")
-        .annotate(total=Sum("amount"))
-    )
-    for field_id, kind, total in incoming:
-        yield field_id, kind, "in", total
-    for field_id, kind, total in outgoing:
-        yield field_id, kind, "out", total
+    for direction, side in (("in", "target"), ("out", "source")):
+        rows = (
+            base.filter(**{f"{side}__kind": AccountKind.AVAILABLE})
+            .values_list(f"{side}__action_field", "kind", "reverses__kind")
+            .annotate(total=Sum("amount"))
+        )
+        for field_id, kind, original_kind, total in rows:
+            yield field_id, kind, original_kind, direction, quantize(total)
 
 
 def journal(fiscal_year):

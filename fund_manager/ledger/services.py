@@ -6,10 +6,13 @@ refund) are called by the rounds, payments and reporting services, which check t
 roles first; they take the acting user for the audit trail.
 """
 
+import hashlib
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from fund_manager.core.audit import log_action
@@ -20,6 +23,13 @@ from fund_manager.funds.models import FiscalYear
 from .errors import IdempotencyConflict, LedgerError, NotReversible
 from .models import Account, AccountKind, Transfer, TransferKind
 from .posting import account_for, post_transfer, validate_amount
+
+
+def _default_reason(message, **params):
+    """Default reasons are stored, and part of the idempotency check: always in German, so a
+    repeated request in another UI language is still the same request."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(message) % params
 
 
 def _require(by, permission):
@@ -56,12 +66,21 @@ def set_budget(*, fiscal_year, amount, by, idempotency_key, reason=""):
         raise InvalidInput(fields={"amount": [_("Please enter an amount of at least 0.00.")]})
     with transaction.atomic():
         year = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
-        existing = Transfer.objects.filter(fiscal_year=year, idempotency_key=idempotency_key)
-        if existing.exists():
-            # A repeated request gets what was booked the first time; another amount is a 409.
-            if year.budget != amount:
+        request = f"budget:{amount:.2f}"
+        reason = reason or _default_reason(_("Annual budget set to %(amount)s"), amount=amount)
+        existing = Transfer.objects.filter(
+            fiscal_year=year, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            # A repeated request gets what was booked the first time; anything else is a 409.
+            same = (
+                existing.kind in (TransferKind.BUDGET, TransferKind.BUDGET_REDUCTION)
+                and existing.business_reference == request
+                and existing.reason == reason
+            )
+            if not same:
                 raise IdempotencyConflict()
-            return existing.get()
+            return existing
         difference = quantize(amount - budget_total(year))
         if difference == 0:
             raise InvalidInput(fields={"amount": [_("The budget already has this amount.")]})
@@ -74,15 +93,17 @@ def set_budget(*, fiscal_year, amount, by, idempotency_key, reason=""):
             target=unallocated if raising else budget,
             amount=abs(difference),
             kind=TransferKind.BUDGET if raising else TransferKind.BUDGET_REDUCTION,
-            reason=reason or str(_("Annual budget set to %(amount)s") % {"amount": amount}),
+            reason=reason,
             by=by,
             idempotency_key=idempotency_key,
+            business_reference=request,
         )
         year.budget = amount
         year.save(update_fields=["budget"])
     return transfer
 
 
+@transaction.atomic
 def allocate(*, fiscal_year, action_field, amount, by, idempotency_key, reason=""):
     """Allocate unallocated budget to an action field."""
     _require(by, "ledger.manage_budget")
@@ -93,12 +114,13 @@ def allocate(*, fiscal_year, action_field, amount, by, idempotency_key, reason="
         target=account_for(fiscal_year, AccountKind.AVAILABLE, action_field=action_field),
         amount=amount,
         kind=TransferKind.ALLOCATION,
-        reason=reason or str(_("Allocation to %(field)s") % {"field": action_field.name}),
+        reason=reason or _default_reason(_("Allocation to %(field)s"), field=action_field.name),
         by=by,
         idempotency_key=idempotency_key,
     )
 
 
+@transaction.atomic
 def reallocate(*, fiscal_year, from_field, to_field, amount, reason, by, idempotency_key):
     """Umschichtung between two action fields; the reason is mandatory."""
     _require(by, "ledger.manage_budget")
@@ -172,6 +194,7 @@ def _application_year(application):
     return account.fiscal_year if account else application.fiscal_year
 
 
+@transaction.atomic
 def commit(*, application, amount, by, idempotency_key, reason, business_reference=""):
     """Mittelbindung: available:F -> committed:A, on approval."""
     year = application.fiscal_year
@@ -192,6 +215,7 @@ def commit(*, application, amount, by, idempotency_key, reason, business_referen
     )
 
 
+@transaction.atomic
 def release(*, application, amount, by, idempotency_key, reason, business_reference=""):
     """Reduction, withdrawal or release of a commitment: committed:A -> available:F."""
     year = _application_year(application)
@@ -212,6 +236,7 @@ def release(*, application, amount, by, idempotency_key, reason, business_refere
     )
 
 
+@transaction.atomic
 def disburse(*, application, amount, by, idempotency_key, reason, business_reference=""):
     """Payment confirmed: committed:A -> disbursed:A."""
     year = _application_year(application)
@@ -234,6 +259,7 @@ def disburse(*, application, amount, by, idempotency_key, reason, business_refer
     )
 
 
+@transaction.atomic
 def refund(*, application, amount, by, idempotency_key, reason, business_reference=""):
     """Refund received: disbursed:A -> available:F of the same year."""
     year = (
@@ -273,7 +299,8 @@ def close_fiscal_year(*, fiscal_year, by, reason, carry_over=None, idempotency_k
     carry_by_field = {field.pk: amount for field, amount in carry_over.items()}
     if not (reason or "").strip():
         raise InvalidInput(fields={"reason": [_("Please give a reason for the closing.")]})
-    key = idempotency_key
+    # Derived keys for the many bookings of one closing; hashed so they fit the column.
+    key = "close:" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
     with transaction.atomic():
         year = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
         if year.state == FiscalYear.State.CLOSED:
