@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "fund_manager.organisations",
     "fund_manager.applications",
     "fund_manager.ledger",
+    "viewflow.workflow",
+    "workflows",
     "fund_manager.dashboard",
     "fund_manager.api",
 ]
@@ -226,6 +228,10 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 # --- Product parameters -------------------------------------------------------------------------
 FM_PAGE_SIZE = 25
+# Absolute links in e-mails.
+FM_SITE_URL = os.environ.get("FM_SITE_URL", "http://127.0.0.1:8000")
+# Days after which an open task counts as overdue in the inbox.
+FM_TASK_OVERDUE_DAYS = int(os.environ.get("FM_TASK_OVERDUE_DAYS", "14"))
 
 LOGGING = {
     "version": 1,

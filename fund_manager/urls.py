@@ -7,6 +7,8 @@ urlpatterns = [
     path("", include("fund_manager.dashboard.urls")),
     path("accessibility/", accessibility, name="accessibility"),
     path("applications/", include("fund_manager.applications.urls")),
+    path("ledger/", include("fund_manager.ledger.urls")),
+    path("tasks/", include("workflows.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("fund_manager.api.urls")),

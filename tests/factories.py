@@ -38,6 +38,7 @@ class FundFactory(factory.django.DjangoModelFactory):
 
     code = "integration"
     name = "Verfügungsfonds Integration"
+    guideline = "integration-herne"
 
 
 class FiscalYearFactory(factory.django.DjangoModelFactory):

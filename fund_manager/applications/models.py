@@ -266,3 +266,63 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class GuidelineCheckQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Guideline checks are evidence: they are never changed.")
+
+    def delete(self):
+        raise TypeError("Guideline checks are evidence: they are never deleted.")
+
+
+class GuidelineCheck(models.Model):
+    """The findings of one evaluation against a guideline version, kept as evidence.
+
+    Checks are appended, never changed: a re-evaluation (for instance against a newer version)
+    adds a check, and the history shows both.
+    """
+
+    class Trigger(models.TextChoices):
+        SUBMISSION = "submission", _("Submission")
+        RESUBMISSION = "resubmission", _("Resubmission")
+        REEVALUATION = "reevaluation", _("Re-evaluation by the project office")
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="guideline_checks"
+    )
+    guideline_version = models.CharField(_("guideline version"), max_length=50)
+    guideline_digest = models.CharField(max_length=64)
+    trigger = models.CharField(_("occasion"), max_length=20, choices=Trigger)
+    checked_at = models.DateTimeField(_("checked at"), auto_now_add=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("checked by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    facts = models.JSONField(_("facts"), default=dict)
+    findings = models.JSONField(_("findings"), default=list)
+
+    objects = GuidelineCheckQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("guideline check")
+        verbose_name_plural = _("guideline checks")
+        ordering = ["-checked_at", "-id"]
+
+    def __str__(self):
+        return f"{self.application_id} v{self.guideline_version} {self.checked_at:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Guideline checks are evidence: they are never changed.")
+        super().save(*args, **kwargs)
+
+    @property
+    def failed(self):
+        return [f for f in self.findings if f["outcome"] == "fail"]
+
+    @property
+    def to_review(self):
+        return [f for f in self.findings if f["outcome"] == "review"]

@@ -41,3 +41,14 @@ def application_detail(user, pk):
 
 def application_history(application):
     return AuditEntry.objects.for_object(application).select_related("actor").order_by("at", "id")
+
+
+def last_note(application, action):
+    """The note of the latest audit entry with ``action`` (e.g. what the office asked for)."""
+    entry = (
+        AuditEntry.objects.for_object(application)
+        .filter(action=action)
+        .order_by("-at", "-id")
+        .first()
+    )
+    return (entry.data or {}).get("note", "") if entry else ""

@@ -20,11 +20,12 @@ from fund_manager.core.audit import log_action
 from fund_manager.core.errors import ConcurrentChange, InvalidInput, InvalidTransition, NotPermitted
 from fund_manager.core.money import ZERO, check_cents, quantize
 from fund_manager.funds.models import FiscalYear
-from policies import access
+from policies import access, rules
 from policies.completeness import check_completeness
 
+from . import eligibility, notifications
 from .files import validate_upload
-from .models import Application, Attachment, CostItem, State
+from .models import Application, Attachment, CostItem, GuidelineCheck, State
 
 # The fields a provider may set; everything else (state, reference, amounts) is derived.
 CONTENT_FIELDS = (
@@ -250,25 +251,54 @@ def submit_application(*, application, by):
             raise InvalidInput(
                 _("The application is not complete yet."), code="incomplete", fields=fields
             )
+        guideline = eligibility.guideline_for(locked)
+        findings = rules.evaluate(eligibility.facts_for(locked), guideline)
+        failed = rules.blocking(findings)
+        if failed:
+            raise InvalidInput(
+                _("The application does not meet the funding guidelines yet."),
+                code="guidelines_failed",
+                fields={"guidelines": [finding.message for finding in failed]},
+            )
         if transition == "submit":
             locked.reference = _next_reference(locked.fiscal_year)
+            locked.guideline_version = guideline.version
         getattr(locked, transition)()
         locked.submitted_at = timezone.now()
         _save(locked)
+        check = eligibility.record_check(
+            locked,
+            by=by,
+            guideline=guideline,
+            trigger=GuidelineCheck.Trigger.SUBMISSION
+            if transition == "submit"
+            else GuidelineCheck.Trigger.RESUBMISSION,
+        )
         log_action(
             obj=locked,
             action=SUBMIT_ACTIONS[transition],
             by=by,
-            data={"requested_amount": str(locked.requested_amount), "reference": locked.reference},
+            data={
+                "requested_amount": str(locked.requested_amount),
+                "reference": locked.reference,
+                "guideline_version": guideline.version,
+                "guideline_check": check.pk,
+            },
         )
+        _process().application_submitted(locked)
+        if transition == "resubmit":
+            notifications.resubmitted(locked)
     return locked
 
 
 def withdraw_application(*, application, by, reason=""):
     """The applicant withdraws an application that has not been decided yet."""
-    return _simple_transition(
-        application, by, "withdraw", "application.withdrawn", {"reason": reason}
-    )
+    with transaction.atomic():
+        withdrawn = _simple_transition(
+            application, by, "withdraw", "application.withdrawn", {"reason": reason}
+        )
+        _process().application_withdrawn(withdrawn)
+    return withdrawn
 
 
 def start_review(*, application, by):
@@ -280,25 +310,31 @@ def request_changes(*, application, by, note):
     """The office sends the application back to the applicant with what to change."""
     if not (note or "").strip():
         raise InvalidInput(fields={"note": [_("Please say what should be changed.")]})
-    return _simple_transition(
+    changed = _simple_transition(
         application, by, "request_changes", "application.changes_requested", {"note": note}
     )
+    notifications.changes_requested(changed, note)
+    return changed
 
 
 def mark_eligible(*, application, by, note=""):
     """The office confirms the funding requirements are met."""
-    return _simple_transition(
+    changed = _simple_transition(
         application, by, "mark_eligible", "application.marked_eligible", {"note": note}
     )
+    notifications.eligible(changed, note)
+    return changed
 
 
 def mark_ineligible(*, application, by, note):
     """The office finds the funding requirements not met; a reason is required."""
     if not (note or "").strip():
         raise InvalidInput(fields={"note": [_("Please give the reason.")]})
-    return _simple_transition(
+    changed = _simple_transition(
         application, by, "mark_ineligible", "application.marked_ineligible", {"note": note}
     )
+    notifications.ineligible(changed, note)
+    return changed
 
 
 def add_attachment(*, application, by, upload, description=""):
@@ -356,6 +392,13 @@ def remove_attachment(*, attachment, by):
 
 
 # --- internals -------------------------------------------------------------------------------
+def _process():
+    """The process side (viewflow); imported late because its tasks call these services."""
+    from workflows import services
+
+    return services
+
+
 def _lock(application):
     return Application.objects.select_for_update().get(pk=application.pk)
 
@@ -408,3 +451,32 @@ def _next_reference(fiscal_year):
         .aggregate(highest=Max("number"))["highest"]
     )
     return f"{prefix}{(last or 0) + 1:04d}"
+
+
+def reevaluate_guidelines(*, application, by, use_current_version=False):
+    """The office checks again, against the pinned version or the one in force today; the new
+    findings are added to the history, the earlier ones stay."""
+    if not access.may_transition(by, application, "start_review"):
+        raise NotPermitted()
+    with transaction.atomic():
+        locked = _lock(application)
+        if locked.submitted_at is None:
+            raise ApplicationError(_("Only submitted applications are checked."))
+        guideline = None
+        if use_current_version:
+            from policies import guidelines
+
+            try:
+                guideline = guidelines.in_force(locked.fund.guideline_series, timezone.localdate())
+            except guidelines.NoGuidelineInForce as exc:
+                raise ApplicationError(_("No funding guideline is in force today.")) from exc
+        check = eligibility.record_check(
+            locked, by=by, guideline=guideline, trigger=GuidelineCheck.Trigger.REEVALUATION
+        )
+        log_action(
+            obj=locked,
+            action="application.guidelines_reevaluated",
+            by=by,
+            data={"guideline_version": check.guideline_version, "guideline_check": check.pk},
+        )
+    return check

@@ -16,8 +16,9 @@ from fund_manager.core.roles import Role, has_role, is_staff_reader
 from fund_manager.funds.selectors import current_fiscal_year
 from fund_manager.organisations.models import Organisation
 from policies import access
+from workflows.selectors import waiting_for_applicant
 
-from . import selectors, services
+from . import eligibility, selectors, services
 from .filters import StaffApplicationFilter
 from .forms import ApplicationForm, AttachmentForm, NoteForm, cost_item_formset
 from .models import Application, Attachment
@@ -47,7 +48,15 @@ def my_applications(request):
         .filter(organisation_id__in=access.member_organisation_ids(request.user))
         .order_by("-updated_at", "-id")
     )
-    return render(request, "applications/my_list.html", {"page_obj": _page(request, queryset)})
+    waiting = [
+        (application, selectors.last_note(application, "application.changes_requested"))
+        for application in waiting_for_applicant(request.user)
+    ]
+    return render(
+        request,
+        "applications/my_list.html",
+        {"page_obj": _page(request, queryset), "waiting": waiting},
+    )
 
 
 @login_required
@@ -163,6 +172,8 @@ def detail(request, pk):
         "can_withdraw": "withdraw" in allowed,
         "can_delete": can_edit and application.state == "draft",
         "problems": services.completeness_problems(application) if can_edit else [],
+        "precheck": eligibility.precheck(application)[1] if can_edit else [],
+        "latest_check": eligibility.latest_check(application) if application.submitted_at else None,
         "attachment_form": AttachmentForm() if can_edit else None,
     }
     return render(request, "applications/detail.html", context)
@@ -175,6 +186,7 @@ def submit(request, pk):
     if not access.is_provider_of(request.user, application):
         raise PermissionDenied
     problems = services.completeness_problems(application)
+    guideline, findings = eligibility.precheck(application)
     if request.method == "POST":
         try:
             services.submit_application(application=application, by=request.user)
@@ -188,7 +200,15 @@ def submit(request, pk):
         )
         return redirect("applications:detail", pk=pk)
     return render(
-        request, "applications/submit.html", {"application": application, "problems": problems}
+        request,
+        "applications/submit.html",
+        {
+            "application": application,
+            "problems": problems,
+            "guideline": guideline,
+            "precheck": findings,
+            "blocking": [f for f in findings if f.outcome == "fail"],
+        },
     )
 
 

@@ -22,6 +22,7 @@ from fund_manager.applications.services import CostLine
 from fund_manager.core.roles import Role
 from fund_manager.ledger import services as ledger_services
 from fund_manager.organisations.models import Membership, Organisation
+from workflows import services as process
 
 from .models import ActionField, FiscalYear, Fund, TargetGroup
 
@@ -404,7 +405,6 @@ class Seeder:
         return application, True
 
     def seed_projects_2017(self):
-        office = self.users["projektbuero"]
         for index, project in enumerate(SEED_PROJECTS):
             user = project[0]
             with time_machine.travel(_at(2017, 1, 16 + index), tick=False):
@@ -416,20 +416,25 @@ class Seeder:
                     application=application, by=self.users[user]
                 )
             with time_machine.travel(_at(2017, 1, 30 + index // 3), tick=False):
-                services.start_review(application=application, by=office)
-                services.mark_eligible(
-                    application=application,
-                    by=office,
-                    note="Fördervoraussetzungen nach Abschnitt 5 der Förderrichtlinien erfüllt.",
+                self.check(
+                    application,
+                    "eligible",
+                    "Fördervoraussetzungen nach Abschnitt 5 der Förderrichtlinien erfüllt.",
                 )
             self.out(f"  2017: {application.reference} {application.title[:60]} (eligible)")
+
+    def check(self, application, outcome, note):
+        """The project office takes the check task from its queue and decides it."""
+        office = self.users["projektbuero"]
+        task = process.claim_check(task=process.open_task(application), by=office)
+        process.complete_check(task=task, by=office, outcome=outcome, note=note)
 
     def current_examples(self):
         """Applications of this year in every state the foundation can reach."""
         office = self.users["projektbuero"]
         today = timezone.localdate()
         start = today + datetime.timedelta(days=45)
-        end = start + datetime.timedelta(days=180)
+        end = start + datetime.timedelta(days=120)
         year = self.year_now
 
         def make(username, title, field, groups, own, items, summary):
@@ -488,21 +493,21 @@ class Seeder:
                 services.withdraw_application(
                     application=application, by=by, reason="Das Fest findet ohne Förderung statt."
                 )
-            if target in {"in_review", "changes_requested", "ineligible", "eligible"}:
-                services.start_review(application=application, by=office)
-            if target == "changes_requested":
-                services.request_changes(
-                    application=application,
-                    by=office,
-                    note="Bitte den Kostenplan nach Honorar- und Sachkosten aufschlüsseln.",
+            if target == "in_review":
+                process.claim_check(task=process.open_task(application), by=office)
+            elif target == "changes_requested":
+                self.check(
+                    application,
+                    "changes_requested",
+                    "Bitte den Kostenplan nach Honorar- und Sachkosten aufschlüsseln.",
                 )
             elif target == "ineligible":
-                services.mark_ineligible(
-                    application=application,
-                    by=office,
-                    note="Fahrten ins Ausland sind nach den Förderrichtlinien nicht förderfähig.",
+                self.check(
+                    application,
+                    "ineligible",
+                    "Fahrten ins Ausland sind nach den Förderrichtlinien nicht förderfähig.",
                 )
             elif target == "eligible":
-                services.mark_eligible(application=application, by=office, note="")
+                self.check(application, "eligible", "")
             self.out(f"  {year.year}: {application.reference} {title} ({target})")
         return draft

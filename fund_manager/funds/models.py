@@ -12,6 +12,15 @@ class Fund(models.Model):
     name = models.CharField(_("name"), max_length=200)
     owner_department = models.CharField(_("owner department"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
+    guideline = models.SlugField(
+        _("funding guideline"),
+        max_length=50,
+        blank=True,
+        help_text=_(
+            "Which guideline files in policies/guidelines/ apply (their “fund” entry); "
+            "empty means the fund’s code."
+        ),
+    )
 
     class Meta:
         verbose_name = _("fund")
@@ -20,6 +29,10 @@ class Fund(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def guideline_series(self):
+        return self.guideline or self.code
 
 
 class FiscalYear(models.Model):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fund_manager.core.audit import log_action
 from fund_manager.core.errors import InvalidInput, NotPermitted
+from fund_manager.core.models import AuditEntry
 from fund_manager.core.money import ZERO, quantize
 from fund_manager.funds.models import FiscalYear
 
@@ -175,6 +176,7 @@ def reverse_transfer(*, transfer, by, reason, idempotency_key):
             raise NotReversible(
                 _("Change the annual budget with “set budget” instead of reversing it.")
             )
+
         return post_transfer(**booking)
 
 
@@ -304,6 +306,12 @@ def close_fiscal_year(*, fiscal_year, by, reason, carry_over=None, idempotency_k
     with transaction.atomic():
         year = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
         if year.state == FiscalYear.State.CLOSED:
+            if (
+                AuditEntry.objects.for_object(year)
+                .filter(action="ledger.year_closed", data__key=key)
+                .exists()
+            ):
+                return year  # the same closing request again (a double click): nothing to do
             raise LedgerError(_("This fiscal year is already closed."), code="fiscal_year_closed")
         accounts = list(
             Account.objects.filter(fiscal_year=year, balance__gt=0)

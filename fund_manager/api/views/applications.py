@@ -2,11 +2,13 @@
 
 Visibility is the selectors' rule: what the caller may not see does not exist (404, never 403).
 Role and state are the services' rules: NotPermitted -> 403, ApplicationError -> 409,
-InvalidInput -> 400 with field errors (fund_manager.api.exceptions).
+InvalidInput -> 400 with field errors (fund_manager.api.exceptions). The office's review runs
+the check task of the process (``workflows.services``), as the task inbox does.
 """
 
 from contextlib import contextmanager
 
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -14,10 +16,14 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
+from viewflow.workflow.status import STATUS
 
 from fund_manager.applications import selectors, services
+from fund_manager.applications.eligibility import precheck
 from fund_manager.applications.models import Application, State
 from fund_manager.core.errors import InvalidInput, NotPermitted
+from policies import access
+from workflows import services as workflow_services
 
 from ..filters import ApplicationFilter
 from ..serializers.applications import (
@@ -26,6 +32,7 @@ from ..serializers.applications import (
     ApplicationSerializer,
     service_input,
 )
+from ..serializers.eligibility import EligibilitySerializer, ReviewSerializer
 from ..serializers.history import AuditEntrySerializer
 
 _DECLARATION_OF_FIELD = {model: api for api, model in DECLARATIONS.items()}
@@ -198,3 +205,70 @@ class ApplicationViewSet(viewsets.GenericViewSet):
         application = self.get_object()
         page = self.paginate_queryset(selectors.application_history(application))
         return self.get_paginated_response(AuditEntrySerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=_TAGS,
+        description=(
+            "A draft (visible to its applicant only): the pre-check, the findings as they would "
+            "be at submission today, nothing stored (`checked_at` null, `trigger` `precheck`). "
+            "A submitted application: the latest stored guideline check, and in `checks` every "
+            "stored check, newest first."
+        ),
+        responses={200: EligibilitySerializer, 404: _NOT_FOUND},
+    )
+    @action(
+        detail=True, methods=["get"], filter_backends=[], serializer_class=EligibilitySerializer
+    )
+    def eligibility(self, request, pk=None):
+        """The funding guideline's findings on the application."""
+        application = self.get_object()
+        if application.submitted_at is None:
+            return Response(EligibilitySerializer.for_precheck(*precheck(application)).data)
+        checks = list(application.guideline_checks.order_by("-checked_at", "-id"))
+        return Response(EligibilitySerializer.for_checks(application, checks).data)
+
+    @extend_schema(
+        tags=_TAGS,
+        request=ReviewSerializer,
+        description=(
+            "The project office decides the open check task: `eligible`, `ineligible` (`note` "
+            "= the reason) or `changes_requested` (`note` = what to change). An unassigned task "
+            "is taken by the caller first. No open check task (a draft, waiting for changes, "
+            "already decided): 409 `no_open_check`. A task assigned to someone else: 403."
+        ),
+        responses={
+            200: ApplicationSerializer,
+            400: OpenApiResponse(description="Unknown outcome or missing note: field errors."),
+            403: _FORBIDDEN,
+            404: _NOT_FOUND,
+            409: _CONFLICT,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """The project office's decision on the funding requirements (the check task)."""
+        application = self.get_object()
+        # Role before input (as the services decide it): a provider learns nothing more.
+        if not access.may_transition(request.user, application, "start_review"):
+            raise NotPermitted(
+                _(
+                    "Only the project office may check applications, and not those of its own "
+                    "organisation."
+                )
+            )
+        serializer = ReviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        decision = serializer.validated_data
+        # Taking and deciding the task are one change: a refused decision leaves it unclaimed.
+        with transaction.atomic(), api_field_names():
+            task = workflow_services.open_task(application)
+            if task is None:
+                raise workflow_services.TaskError(
+                    _("There is no open check for this application."), code="no_open_check"
+                )
+            if task.status == STATUS.NEW:
+                task = workflow_services.claim_check(task=task, by=request.user)
+            application = workflow_services.complete_check(
+                task=task, by=request.user, outcome=decision["outcome"], note=decision["note"]
+            )
+        return self._answer(application)

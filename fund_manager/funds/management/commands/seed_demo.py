@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from fund_manager.funds.demo import PASSWORD, USERS, Seeder
 
@@ -20,7 +21,9 @@ class Command(BaseCommand):
                 "seed_demo creates logins with a known password and refuses to run with DEBUG "
                 "off. Use --force if you really want demo data in this database."
             )
-        Seeder(out=self.stdout.write).run()
+        # The demo replays decisions that would e-mail applicants: keep those mails in memory.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            Seeder(out=self.stdout.write).run()
         names = ", ".join(username for username, *_ in USERS)
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Logins (password '{PASSWORD}'): {names}, admin")

@@ -1,0 +1,105 @@
+"""Eligibility (guideline findings) and the project office's review decision.
+
+Output only for the findings: they are built by ``applications.eligibility`` (pre-check of a
+draft) or read from the stored ``GuidelineCheck`` evidence; the API never evaluates or stores
+a check itself. ``ReviewSerializer`` parses the decision for ``workflows.services``.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from fund_manager.applications.models import GuidelineCheck
+from policies import rules
+from workflows.services import DECISIONS
+
+PRECHECK = "precheck"
+TRIGGERS = [*GuidelineCheck.Trigger.values, PRECHECK]
+
+
+# Inline enums (no schema components): "outcome" exists with other values in the review request.
+@extend_schema_field({"type": "string", "enum": list(rules.OUTCOMES)})
+class FindingOutcomeField(serializers.CharField):
+    """pass, fail or review (policies.rules)."""
+
+
+@extend_schema_field({"type": "string", "enum": TRIGGERS, "nullable": True})
+class TriggerField(serializers.CharField):
+    """What caused the check; ``precheck`` for a draft's findings (nothing stored)."""
+
+
+class FindingSerializer(serializers.Serializer):
+    rule = serializers.CharField(read_only=True)
+    outcome = FindingOutcomeField(read_only=True)
+    message = serializers.CharField(read_only=True)
+
+
+class GuidelineCheckSummarySerializer(serializers.Serializer):
+    """One stored check in the history: which version, when, why, how many rules failed."""
+
+    id = serializers.IntegerField(read_only=True)
+    guideline = serializers.CharField(source="guideline_version", read_only=True)
+    checked_at = serializers.DateTimeField(read_only=True)
+    trigger = TriggerField(read_only=True)
+    failed = serializers.SerializerMethodField()
+
+    def get_failed(self, check) -> int:
+        return len(check.failed)
+
+
+class EligibilitySerializer(serializers.Serializer):
+    """The findings as API.md lists them (``guideline``, ``findings``), plus when and why they
+    were made and the history of every stored check, newest first."""
+
+    guideline = serializers.CharField(read_only=True, allow_null=True)
+    checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    trigger = TriggerField(read_only=True, allow_null=True)
+    findings = FindingSerializer(many=True, read_only=True)
+    checks = GuidelineCheckSummarySerializer(many=True, read_only=True)
+
+    @classmethod
+    def for_precheck(cls, guideline, findings):
+        """A draft: the findings as they would be at submission today (nothing stored)."""
+        return cls(
+            {
+                "guideline": guideline.version if guideline is not None else None,
+                "checked_at": None,
+                "trigger": PRECHECK,
+                "findings": [finding.to_dict() for finding in findings],
+                "checks": [],
+            }
+        )
+
+    @classmethod
+    def for_checks(cls, application, checks):
+        """A submitted application: the latest stored check (``checks`` newest first)."""
+        latest = checks[0] if checks else None
+        return cls(
+            {
+                "guideline": latest.guideline_version if latest else application.guideline_version,
+                "checked_at": latest.checked_at if latest else None,
+                "trigger": latest.trigger if latest else None,
+                "findings": latest.findings if latest else [],
+                "checks": checks,
+            }
+        )
+
+
+class ReviewSerializer(serializers.Serializer):
+    """The office's decision on the check task; a note is required unless eligible."""
+
+    outcome = serializers.ChoiceField(choices=DECISIONS)
+    note = serializers.CharField(max_length=5000, allow_blank=True, required=False, default="")
+
+    def validate(self, attrs):
+        # Same rule and wording as workflows.services.complete_check, checked here so that a
+        # refused decision is answered before the task is claimed.
+        attrs["note"] = attrs["note"].strip()
+        if not attrs["note"]:
+            if attrs["outcome"] == "ineligible":
+                raise serializers.ValidationError({"note": [_("Please give the reason.")]})
+            if attrs["outcome"] == "changes_requested":
+                raise serializers.ValidationError(
+                    {"note": [_("Please say what should be changed.")]}
+                )
+        return attrs

@@ -1,0 +1,161 @@
+"""Process-level actions on the ApplicationFlow: start, claim, release and complete tasks.
+
+The check task's decision runs the application services (``start_review``, ``mark_eligible``,
+``mark_ineligible``, ``request_changes``) inside the task's activation, so the record's state
+(django-fsm-2) and the process (viewflow) move together in one transaction. Calling a node
+from code does not check permissions (STACK_NOTES.md): every function here checks the acting
+user itself.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.status import PROCESS, STATUS
+
+from fund_manager.applications import services as application_services
+from fund_manager.applications.models import State
+from fund_manager.core.errors import ConcurrentChange, InvalidInput, InvalidTransition, NotPermitted
+from policies import access
+
+from .flows import ApplicationFlow
+from .models import ApplicationProcess
+
+OPEN_TASK = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+
+
+class TaskError(InvalidTransition):
+    """The task is not in a state that allows this (already taken, already done)."""
+
+    default_code = "task_not_available"
+
+
+def process_of(application):
+    return ApplicationProcess.objects.filter(application=application).first()
+
+
+def open_task(application, node=None):
+    node = node or ApplicationFlow.check
+    process = process_of(application)
+    if process is None:
+        return None
+    return (
+        ApplicationFlow.task_class.objects.filter(
+            process=process, flow_task=node, status__in=OPEN_TASK
+        )
+        .order_by("-created")
+        .first()
+    )
+
+
+# --- called by applications.services -----------------------------------------------------------
+def application_submitted(application):
+    """First submission starts the process; a resubmission ends the wait for changes."""
+    if process_of(application) is None:
+        ApplicationFlow.start.run(application=application)
+        return
+    waiting = open_task(application, ApplicationFlow.await_changes)
+    if waiting is not None:
+        ApplicationFlow.await_changes.run(waiting)
+
+
+def application_withdrawn(application):
+    """Withdrawal ends the process: open tasks are cancelled, nobody has to act any more."""
+    process = process_of(application)
+    if process is None:
+        return
+    with ApplicationFlow.lock(process.pk):
+        for task in ApplicationFlow.task_class.objects.filter(
+            process=process, status__in=OPEN_TASK
+        ):
+            task.status = STATUS.CANCELED
+            task.finished = timezone.now()
+            task.save(update_fields=["status", "finished"])
+        process.status = PROCESS.CANCELED
+        process.finished = timezone.now()
+        process.save(update_fields=["status", "finished"])
+
+
+# --- the check task ------------------------------------------------------------------------------
+def _check_may_act(task, by):
+    application = task.process.coerced.application
+    if not access.may_transition(by, application, "start_review"):
+        raise NotPermitted(
+            _(
+                "Only the project office may check applications, and not those of its own "
+                "organisation."
+            )
+        )
+    return application
+
+
+def _locked(task):
+    try:
+        return task.activation()
+    except FlowLockFailed as exc:
+        raise ConcurrentChange() from exc
+
+
+def claim_check(*, task, by):
+    """Assign the check task to oneself; the application goes into review."""
+    application = _check_may_act(task, by)
+    try:
+        with transaction.atomic(), task.activation() as activation:
+            if activation.task.status != STATUS.NEW or not activation.assign.can_proceed():
+                raise TaskError(_("This task has already been taken by someone else."))
+            activation.assign(by)
+            if application.state == State.SUBMITTED:
+                application_services.start_review(application=application, by=by)
+    except FlowLockFailed as exc:
+        raise ConcurrentChange() from exc
+    task.refresh_from_db()
+    return task
+
+
+def release_check(*, task, by):
+    """Put the task back into the group queue (its owner, or a manager, may do so)."""
+    _check_may_act(task, by)
+    try:
+        with transaction.atomic(), task.activation() as activation:
+            if activation.task.status != STATUS.ASSIGNED:
+                raise TaskError(_("This task is not assigned."))
+            if activation.task.owner_id != by.pk:
+                raise NotPermitted(_("Only the person the task is assigned to can release it."))
+            activation.unassign()
+    except FlowLockFailed as exc:
+        raise ConcurrentChange() from exc
+    task.refresh_from_db()
+    return task
+
+
+DECISIONS = ("eligible", "ineligible", "changes_requested")
+
+
+def complete_check(*, task, by, outcome, note=""):
+    """Decide the check: eligible, ineligible (reason required) or changes requested (what)."""
+    if outcome not in DECISIONS:
+        raise InvalidInput(fields={"outcome": [_("Please choose a decision.")]})
+    note = (note or "").strip()
+    if outcome == "ineligible" and not note:
+        raise InvalidInput(fields={"note": [_("Please give the reason.")]})
+    if outcome == "changes_requested" and not note:
+        raise InvalidInput(fields={"note": [_("Please say what should be changed.")]})
+    application = _check_may_act(task, by)
+    try:
+        with transaction.atomic(), task.activation() as activation:
+            if activation.task.status != STATUS.ASSIGNED:
+                raise TaskError(_("This task is already done or not assigned."))
+            if activation.task.owner_id != by.pk:
+                raise NotPermitted(_("This task is assigned to someone else."))
+            activation.start(None)
+            if outcome == "eligible":
+                application_services.mark_eligible(application=application, by=by, note=note)
+            elif outcome == "ineligible":
+                application_services.mark_ineligible(application=application, by=by, note=note)
+            else:
+                application_services.request_changes(application=application, by=by, note=note)
+            activation.execute()
+    except FlowLockFailed as exc:
+        raise ConcurrentChange() from exc
+    application.refresh_from_db()
+    return application
