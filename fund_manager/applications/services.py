@@ -470,8 +470,13 @@ def reevaluate_guidelines(*, application, by, use_current_version=False):
                 guideline = guidelines.in_force(locked.fund.guideline_series, timezone.localdate())
             except guidelines.NoGuidelineInForce as exc:
                 raise ApplicationError(_("No funding guideline is in force today.")) from exc
+        # The facts are judged as on the day of (the latest) submission, not today.
         check = eligibility.record_check(
-            locked, by=by, guideline=guideline, trigger=GuidelineCheck.Trigger.REEVALUATION
+            locked,
+            by=by,
+            guideline=guideline,
+            trigger=GuidelineCheck.Trigger.REEVALUATION,
+            on=timezone.localdate(locked.submitted_at),
         )
         log_action(
             obj=locked,

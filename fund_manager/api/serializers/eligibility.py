@@ -17,13 +17,13 @@ PRECHECK = "precheck"
 TRIGGERS = [*GuidelineCheck.Trigger.values, PRECHECK]
 
 
-# Inline enums (no schema components): "outcome" exists with other values in the review request.
+# Enums named by their field class: "outcome" has other values in the review request.
 @extend_schema_field({"type": "string", "enum": list(rules.OUTCOMES)})
 class FindingOutcomeField(serializers.CharField):
     """pass, fail or review (policies.rules)."""
 
 
-@extend_schema_field({"type": "string", "enum": TRIGGERS, "nullable": True})
+@extend_schema_field({"type": "string", "enum": TRIGGERS})
 class TriggerField(serializers.CharField):
     """What caused the check; ``precheck`` for a draft's findings (nothing stored)."""
 
