@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fund_manager.core.audit import log_action
 from fund_manager.core.errors import InvalidInput
-from fund_manager.core.money import CENT, quantize
+from fund_manager.core.money import CENT, MAX_AMOUNT, quantize
 from fund_manager.funds.models import FiscalYear
 
 from .errors import ClosedYear, IdempotencyConflict, InsufficientFunds
@@ -78,6 +78,8 @@ def validate_amount(amount, field="amount") -> Decimal:
         raise InvalidInput(
             fields={field: [_("An amount may have at most two decimal places (cents).")]}
         )
+    if amount > MAX_AMOUNT:
+        raise InvalidInput(fields={field: [_("The amount is too large.")]})
     return amount
 
 
@@ -102,6 +104,15 @@ def post_transfer(
         raise InvalidInput(fields={"reason": [_("Please give a reason for the booking.")]})
     if not idempotency_key:
         raise InvalidInput(fields={"idempotency_key": [_("An idempotency key is required.")]})
+    for field, value, limit in (
+        ("reason", reason, 500),
+        ("idempotency_key", idempotency_key, 100),
+        ("business_reference", business_reference, 100),
+    ):
+        if len(value) > limit:
+            raise InvalidInput(
+                fields={field: [_("At most %(limit)s characters.") % {"limit": limit}]}
+            )
     if source.pk == target.pk:
         raise InvalidInput(fields={"target": [_("A transfer needs two different accounts.")]})
     if source.fiscal_year_id != fiscal_year.pk or target.fiscal_year_id != fiscal_year.pk:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from fund_manager.core.audit import log_action
 from fund_manager.core.errors import InvalidInput, NotPermitted
 from fund_manager.core.models import AuditEntry
-from fund_manager.core.money import ZERO, quantize
+from fund_manager.core.money import MAX_AMOUNT, ZERO, quantize
 from fund_manager.funds.models import FiscalYear
 
 from .errors import IdempotencyConflict, LedgerError, NotReversible
@@ -63,7 +63,13 @@ def budget_total(fiscal_year) -> Decimal:
 def set_budget(*, fiscal_year, amount, by, idempotency_key, reason=""):
     """Set the annual budget (Haushaltsansatz): books the difference to or from `unallocated`."""
     _require(by, "ledger.manage_budget")
-    if not isinstance(amount, Decimal) or amount < 0 or amount != quantize(amount):
+    if (
+        not isinstance(amount, Decimal)
+        or not amount.is_finite()
+        or amount < 0
+        or amount > MAX_AMOUNT
+        or amount != quantize(amount)
+    ):
         raise InvalidInput(fields={"amount": [_("Please enter an amount of at least 0.00.")]})
     with transaction.atomic():
         year = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
