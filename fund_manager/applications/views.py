@@ -93,7 +93,9 @@ def _save_form(request, *, application=None):
     if not (form.is_valid() and formset.is_valid()):
         messages.error(request, _("Please correct the marked fields."))
         return None, form, formset
-    lines = [f.line() for f in formset.forms if f.has_changed() and f not in formset.deleted_forms]
+    # Every filled row counts (an unchanged saved row too); empty extra rows and rows marked
+    # for removal do not.
+    lines = [f.line() for f in formset.forms if f.cleaned_data and f not in formset.deleted_forms]
     try:
         if application is None:
             organisation = form.cleaned_data.get("organisation") or organisations.first()

@@ -312,3 +312,33 @@ def test_auditor_reads_but_cannot_edit(client, submitted):
     client.force_login(auditor)
     assert client.get(reverse("applications:detail", args=[submitted.pk])).status_code == 200
     assert client.get(reverse("applications:edit", args=[submitted.pk])).status_code == 403
+
+
+def test_saving_an_unchanged_cost_plan_keeps_every_row(client, provider, draft):
+    client.force_login(provider)
+    page = client.get(reverse("applications:edit", args=[draft.pk]))
+    form, formset = page.context["form"], page.context["formset"]
+    data = {
+        name: value
+        for name, value in {**form.initial, "title": draft.title}.items()
+        if value not in (None, "")
+    }
+    data["action_field"] = draft.action_field_id
+    data["target_groups"] = [g.pk for g in draft.target_groups.all()]
+    for key in ("start_date", "end_date"):
+        data[key] = getattr(draft, key).isoformat()
+    for key in ("own_funds", "third_party_funds"):
+        data[key] = str(getattr(draft, key)).replace(".", ",")
+    for key in [k for k, v in data.items() if v is True]:
+        data[key] = "on"
+    data.update(
+        {f"cost-{k}": v for k, v in formset.management_form.initial.items()},
+    )
+    for index, row in enumerate(formset.forms):
+        data[f"cost-{index}-category"] = row.initial["category"]
+        data[f"cost-{index}-description"] = row.initial["description"]
+        data[f"cost-{index}-amount"] = str(row.initial["amount"]).replace(".", ",")
+    before = [(i.description, i.amount) for i in draft.cost_items.all()]
+    response = client.post(reverse("applications:edit", args=[draft.pk]), data)
+    assert response.status_code == 302, response.context["form"].errors
+    assert [(i.description, i.amount) for i in draft.cost_items.all()] == before

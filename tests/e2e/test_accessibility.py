@@ -1,4 +1,5 @@
-"""axe-core on every page of the provider portal and the start pages (WCAG 2.1 AA).
+"""axe-core on every page of the provider portal, the task inbox, the ledger and the start pages
+(WCAG 2.1 AA).
 
 A page fails on any violation of impact "serious" or "critical"; "moderate" and "minor" ones are
 printed (``pytest -s`` or on failure) but do not fail. Each page is its own test, logged in as
@@ -8,15 +9,20 @@ the demo user who would see it, on the demo data of ``make demo``.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from viewflow.workflow.status import STATUS
 
 from fund_manager.applications import services
 from fund_manager.applications.models import Application
+from fund_manager.applications.services import CostLine
 from fund_manager.funds.demo import PASSWORD
 from tests.e2e.conftest import force_login
-from tests.factories import OrganisationFactory, UserFactory, provider_user
+from tests.factories import OrganisationFactory, UserFactory, provider_user, user_with_role
+from workflows import services as process
+from workflows.flows import ApplicationFlow
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
@@ -40,6 +46,7 @@ class Screen:
     user: str | None
     path: Callable[[dict], str]
     status: int = 200
+    arrange: Callable[[dict], None] | None = None  # changes the data before the page is opened
     prepare: Callable | None = None
     shows: str | None = None  # CSS selector: proves the page is in the state meant
     known: tuple[str, ...] = ()  # axe rule ids of known serious violations on this page
@@ -89,6 +96,56 @@ def _filter_staff_list(page):
     assert page.locator("main table tbody tr").count() >= 1
 
 
+def _decide_without_note(page):
+    """Request changes without saying what: the note field gets the error."""
+    page.check("input[name=outcome][value=changes_requested]")
+    page.locator("main form.stack .actions button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator(".field:has(#id_note) ul.errorlist li").count() == 1
+
+
+def _decide_nothing(page):
+    """Save the decision without choosing one: the radio group gets the error."""
+    page.locator("main form.stack .actions button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("main form.stack fieldset ul.errorlist li").count() == 1
+
+
+def _take_every_queued_task(data):
+    """The demo's project office takes over the whole queue: nothing left for anybody else."""
+    office = get_user_model().objects.get(username="projektbuero")
+    queued = ApplicationFlow.task_class.objects.filter(
+        flow_task=ApplicationFlow.check, status=STATUS.NEW
+    )
+    for task in queued:
+        process.claim_check(task=task, by=office)
+
+
+def _continue_to_confirmation(page):
+    """Fill the allocation form and go on to the summary that asks for confirmation."""
+    page.select_option("#id_action_field", index=1)
+    page.fill("#id_amount", "1.000,00")
+    page.fill("#id_reason", "Zusätzliche Sprachkurse")
+    page.locator("main form.stack .actions button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("main form button[name=confirm]").count() == 1
+
+
+def _submit_empty_booking(page):
+    page.locator("main form.stack .actions button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("main .errorlist").count() >= 2
+
+
+BOTH_TASK_LISTS = (
+    "main:has(section[aria-labelledby=mine-heading] table)"
+    ":has(section[aria-labelledby=queue-heading] table)"
+)
+BOTH_TASK_LISTS_EMPTY = (
+    "main:has(section[aria-labelledby=mine-heading] .empty)"
+    ":has(section[aria-labelledby=queue-heading] .empty)"
+)
+
 SCREENS = [
     # Anonymous
     Screen("login", None, lambda d: "/accounts/login/", shows="#id_username"),
@@ -98,6 +155,12 @@ SCREENS = [
     Screen("accessibility-statement", None, lambda d: "/accessibility/", shows="main h2"),
     # Provider portal
     Screen("my-applications", "traeger", lambda d: "/applications/", shows="main table .state"),
+    Screen(
+        "my-applications-waiting",
+        "traeger",
+        lambda d: "/applications/",
+        shows="main section[aria-labelledby=waiting-heading] li a",
+    ),
     Screen("my-applications-empty", "neuling", lambda d: "/applications/", shows="main .empty"),
     Screen("new-application", "traeger", lambda d: "/applications/new/", shows="#id_cost-0-amount"),
     Screen(
@@ -117,6 +180,12 @@ SCREENS = [
         "traeger",
         lambda d: f"/applications/{d['incomplete']}/",
         shows="main .notice.warning li",
+    ),
+    Screen(
+        "detail-draft-precheck",
+        "traeger",
+        lambda d: f"/applications/{d['draft']}/",
+        shows="section[aria-labelledby=completeness-heading] table.findings tbody tr",
     ),
     Screen(
         "detail-after-save",
@@ -141,6 +210,12 @@ SCREENS = [
         "traeger",
         lambda d: f"/applications/{d['incomplete']}/submit/",
         shows="main .notice.warning li",
+    ),
+    Screen(
+        "submit-guideline-not-met",
+        "traeger",
+        lambda d: f"/applications/{d['too_expensive']}/submit/",
+        shows="main:has(.notice.error) table.findings tr.finding-fail",
     ),
     Screen(
         "withdraw-confirmation",
@@ -174,6 +249,89 @@ SCREENS = [
         shows="main .state-submitted",
     ),
     Screen("office", "projektbuero", lambda d: "/office/", shows="main .cards .card"),
+    # Task inbox and check task (project office)
+    Screen("tasks", "projektbuero", lambda d: "/tasks/", shows=BOTH_TASK_LISTS),
+    Screen(
+        "tasks-empty",
+        "buero2",
+        lambda d: "/tasks/",
+        arrange=_take_every_queued_task,
+        shows=BOTH_TASK_LISTS_EMPTY,
+    ),
+    Screen(
+        "check-mine",
+        "projektbuero",
+        lambda d: f"/tasks/{d['task_in_review']}/check/",
+        shows="main:has(table.findings tbody tr) form.stack input[name=outcome]",
+    ),
+    Screen(
+        "check-errors-note",
+        "projektbuero",
+        lambda d: f"/tasks/{d['task_in_review']}/check/",
+        prepare=_decide_without_note,
+    ),
+    Screen(
+        "check-errors-decision",
+        "projektbuero",
+        lambda d: f"/tasks/{d['task_in_review']}/check/",
+        prepare=_decide_nothing,
+    ),
+    Screen(
+        "check-assigned-to-someone-else",
+        "buero2",
+        lambda d: f"/tasks/{d['task_in_review']}/check/",
+        shows="main:not(:has(input[name=outcome])):has(table.findings) p.notice",
+    ),
+    Screen(
+        "check-unassigned",
+        "projektbuero",
+        lambda d: f"/tasks/{d['task_queued']}/check/",
+        shows="main form[action$='/claim/'] button[type=submit]",
+    ),
+    # Ledger
+    Screen("ledger-years", "kaemmerei", lambda d: "/ledger/", shows="main table tbody tr a"),
+    Screen(
+        "ledger-balances",
+        "kaemmerei",
+        lambda d: f"/ledger/{d['fiscal_year']}/",
+        shows="#field-balances tbody tr",
+    ),
+    Screen(
+        "ledger-balances-office",
+        "projektbuero",
+        lambda d: f"/ledger/{d['fiscal_year']}/",
+        shows="#field-balances tbody tr",
+    ),
+    Screen(
+        "ledger-journal",
+        "pruefung",
+        lambda d: f"/ledger/{d['fiscal_year']}/journal/",
+        shows="#journal tbody tr",
+    ),
+    Screen(
+        "ledger-journal-no-match",
+        "kaemmerei",
+        lambda d: f"/ledger/{d['fiscal_year']}/journal/?number=999999",
+        shows="main .empty",
+    ),
+    Screen(
+        "ledger-allocate",
+        "kaemmerei",
+        lambda d: f"/ledger/{d['fiscal_year']}/allocate/",
+        shows="#id_amount",
+    ),
+    Screen(
+        "ledger-allocate-errors",
+        "kaemmerei",
+        lambda d: f"/ledger/{d['fiscal_year']}/allocate/",
+        prepare=_submit_empty_booking,
+    ),
+    Screen(
+        "ledger-allocate-confirmation",
+        "kaemmerei",
+        lambda d: f"/ledger/{d['fiscal_year']}/allocate/",
+        prepare=_continue_to_confirmation,
+    ),
     Screen("steering", "vorsitz", lambda d: "/steering/", shows="main table tbody tr"),
     Screen("finance", "kaemmerei", lambda d: "/finance/", shows="main table tbody tr"),
     Screen("audit", "pruefung", lambda d: "/audit/", shows="main table tbody tr"),
@@ -192,7 +350,7 @@ SCREENS = [
 
 @pytest.fixture
 def data(demo):
-    """Primary keys of the demo records the pages show, plus two accounts the demo lacks."""
+    """Primary keys of the demo records the pages show, plus three accounts the demo lacks."""
     traeger = demo.users["traeger"]
     incomplete = services.create_application(
         by=traeger,
@@ -202,15 +360,49 @@ def data(demo):
         cost_items=[],
         target_groups=[],
     )
+    # Complete, but 12.000,00 € requested: above the guideline's 10.000,00 € (amount_range).
+    draft = Application.objects.get(title="Sprachcafé für Eltern")
+    too_expensive = services.create_application(
+        by=traeger,
+        organisation=draft.organisation,
+        fiscal_year=demo.year_now,
+        data={
+            "title": "Sprachkurse mit Kinderbetreuung (groß)",
+            "summary": "Drei Kurse im Jahr mit Betreuung der Kinder.",
+            "project_kind": draft.project_kind,
+            "approach": draft.approach,
+            "action_field": draft.action_field,
+            "location": "Herne",
+            "start_date": draft.start_date,
+            "end_date": draft.end_date,
+            "own_funds": Decimal("0.00"),
+            "third_party_funds": Decimal("0.00"),
+            "declares_not_otherwise_financeable": True,
+            "declares_not_started": True,
+            "declares_new_approach": True,
+            "declares_sustainable": True,
+        },
+        cost_items=[CostLine("personnel", "Kursleitung und Kinderbetreuung", Decimal("12000.00"))],
+        target_groups=list(draft.target_groups.all()),
+    )
     newcomer = provider_user(OrganisationFactory(), username="neuling")
     without_role = UserFactory(username="ohnerolle")
-    for user in (newcomer, without_role):
+    second_office = user_with_role("project_office", username="buero2")
+    for user in (newcomer, without_role, second_office):
         user.set_password(PASSWORD)
         user.save()
     return {
-        "draft": Application.objects.get(title="Sprachcafé für Eltern").pk,
+        "draft": draft.pk,
         "incomplete": incomplete.pk,
+        "too_expensive": too_expensive.pk,
         "submitted": Application.objects.get(title="Schwimmkurs für Frauen").pk,
+        # Taken over by projektbuero in the demo (in review), and waiting in the group queue.
+        "task_in_review": process.open_task(
+            Application.objects.get(title="Fußball-Ferienlager")
+        ).pk,
+        "task_queued": process.open_task(
+            Application.objects.get(title="Schwimmkurs für Frauen")
+        ).pk,
         "fiscal_year": demo.year_now.pk,
     }
 
@@ -237,6 +429,8 @@ def test_page_has_no_serious_accessibility_violation(request, page, live_server,
 
     # Pages for anonymous visitors need no demo data (saves seeding it).
     data = request.getfixturevalue("data") if screen.user else {}
+    if screen.arrange:
+        screen.arrange(data)
     if screen.user:
         force_login(page, live_server, get_user_model().objects.get(username=screen.user))
     response = page.goto(f"{live_server.url}{screen.path(data)}")
