@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from viewflow.workflow.status import STATUS
 
-from fund_manager.core.roles import Role, user_roles
+from fund_manager.core.roles import Role, is_staff_reader, user_roles
 
 from .flows import ApplicationFlow
 
@@ -55,7 +55,12 @@ def annotate(tasks):
 
 
 def has_inbox(user):
-    return bool(user_roles(user) & {Role.PROJECT_OFFICE}) or user.is_superuser
+    """Every staff role has an inbox (later issues give steering, chair and finance tasks)."""
+    return is_staff_reader(user)
+
+
+def works_check_tasks(user):
+    return Role.PROJECT_OFFICE in user_roles(user)
 
 
 def waiting_for_applicant(user):

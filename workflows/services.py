@@ -89,23 +89,32 @@ def _check_may_act(task, by):
     return application
 
 
-def _locked(task):
-    try:
-        return task.activation()
-    except FlowLockFailed as exc:
-        raise ConcurrentChange() from exc
+def _lock_rows(task):
+    """Lock the application, then its process, waiting for a concurrent request to finish.
+
+    Every path takes them in this order (submission and withdrawal lock the application first
+    too), so nobody deadlocks, and the loser of a race sees the winner's result and gets a
+    clear TaskError instead of a failed NOWAIT lock inside its transaction.
+    """
+    from fund_manager.applications.models import Application
+
+    process = ApplicationProcess.objects.only("application_id").get(pk=task.process_id)
+    Application.objects.select_for_update().filter(pk=process.application_id).exists()
+    ApplicationProcess.objects.select_for_update().filter(pk=task.process_id).exists()
 
 
 def claim_check(*, task, by):
     """Assign the check task to oneself; the application goes into review."""
     application = _check_may_act(task, by)
     try:
-        with transaction.atomic(), task.activation() as activation:
-            if activation.task.status != STATUS.NEW or not activation.assign.can_proceed():
-                raise TaskError(_("This task has already been taken by someone else."))
-            activation.assign(by)
-            if application.state == State.SUBMITTED:
-                application_services.start_review(application=application, by=by)
+        with transaction.atomic():
+            _lock_rows(task)
+            with task.activation() as activation:
+                if activation.task.status != STATUS.NEW or not activation.assign.can_proceed():
+                    raise TaskError(_("This task has already been taken by someone else."))
+                activation.assign(by)
+                if application.state == State.SUBMITTED:
+                    application_services.start_review(application=application, by=by)
     except FlowLockFailed as exc:
         raise ConcurrentChange() from exc
     task.refresh_from_db()
@@ -113,15 +122,17 @@ def claim_check(*, task, by):
 
 
 def release_check(*, task, by):
-    """Put the task back into the group queue (its owner, or a manager, may do so)."""
+    """Put the task back into the group queue (only the person it is assigned to)."""
     _check_may_act(task, by)
     try:
-        with transaction.atomic(), task.activation() as activation:
-            if activation.task.status != STATUS.ASSIGNED:
-                raise TaskError(_("This task is not assigned."))
-            if activation.task.owner_id != by.pk:
-                raise NotPermitted(_("Only the person the task is assigned to can release it."))
-            activation.unassign()
+        with transaction.atomic():
+            _lock_rows(task)
+            with task.activation() as activation:
+                if activation.task.status != STATUS.ASSIGNED:
+                    raise TaskError(_("This task is not assigned."))
+                if activation.task.owner_id != by.pk:
+                    raise NotPermitted(_("Only the person the task is assigned to can release it."))
+                activation.unassign()
     except FlowLockFailed as exc:
         raise ConcurrentChange() from exc
     task.refresh_from_db()
@@ -142,19 +153,21 @@ def complete_check(*, task, by, outcome, note=""):
         raise InvalidInput(fields={"note": [_("Please say what should be changed.")]})
     application = _check_may_act(task, by)
     try:
-        with transaction.atomic(), task.activation() as activation:
-            if activation.task.status != STATUS.ASSIGNED:
-                raise TaskError(_("This task is already done or not assigned."))
-            if activation.task.owner_id != by.pk:
-                raise NotPermitted(_("This task is assigned to someone else."))
-            activation.start(None)
-            if outcome == "eligible":
-                application_services.mark_eligible(application=application, by=by, note=note)
-            elif outcome == "ineligible":
-                application_services.mark_ineligible(application=application, by=by, note=note)
-            else:
-                application_services.request_changes(application=application, by=by, note=note)
-            activation.execute()
+        with transaction.atomic():
+            _lock_rows(task)
+            with task.activation() as activation:
+                if activation.task.status != STATUS.ASSIGNED:
+                    raise TaskError(_("This task is already done or not assigned."))
+                if activation.task.owner_id != by.pk:
+                    raise NotPermitted(_("This task is assigned to someone else."))
+                activation.start(None)
+                if outcome == "eligible":
+                    application_services.mark_eligible(application=application, by=by, note=note)
+                elif outcome == "ineligible":
+                    application_services.mark_ineligible(application=application, by=by, note=note)
+                else:
+                    application_services.request_changes(application=application, by=by, note=note)
+                activation.execute()
     except FlowLockFailed as exc:
         raise ConcurrentChange() from exc
     application.refresh_from_db()

@@ -24,6 +24,12 @@ def _require_inbox(request):
         raise PermissionDenied
 
 
+def _require_check_role(request):
+    # The services check role and separation of duties again; this keeps others off the pages.
+    if not selectors.works_check_tasks(request.user):
+        raise PermissionDenied
+
+
 def _check_task(pk):
     task = (
         ApplicationFlow.task_class.objects.filter(pk=pk, flow_task=ApplicationFlow.check)
@@ -52,7 +58,7 @@ def inbox(request):
 @login_required
 @require_POST
 def claim(request, pk):
-    _require_inbox(request)
+    _require_check_role(request)
     task = _check_task(pk)
     try:
         services.claim_check(task=task, by=request.user)
@@ -66,7 +72,7 @@ def claim(request, pk):
 @login_required
 @require_POST
 def release(request, pk):
-    _require_inbox(request)
+    _require_check_role(request)
     task = _check_task(pk)
     try:
         services.release_check(task=task, by=request.user)
@@ -80,7 +86,7 @@ def release(request, pk):
 @login_required
 def check(request, pk):
     """The check task: application, guideline findings, decision."""
-    _require_inbox(request)
+    _require_check_role(request)
     task = _check_task(pk)
     try:
         application = application_selectors.application_detail(request.user, task.application.pk)
@@ -126,7 +132,7 @@ def check(request, pk):
 @login_required
 @require_POST
 def reevaluate(request, pk):
-    _require_inbox(request)
+    _require_check_role(request)
     task = _check_task(pk)
     try:
         application_services.reevaluate_guidelines(
