@@ -4,7 +4,6 @@ import threading
 import time
 
 import pytest
-from django.apps import apps
 from django.db import close_old_connections, connection, transaction
 
 from fund_manager.applications import services
@@ -13,6 +12,7 @@ from fund_manager.applications.services import ApplicationError
 from fund_manager.core.errors import ConcurrentChange
 from fund_manager.core.models import AuditEntry
 from fund_manager.core.roles import sync_roles
+from tests.concurrency import run_at_once
 from tests.factories import (
     ApplicationFactory,
     FiscalYearFactory,
@@ -34,37 +34,8 @@ pytestmark = [
 
 @pytest.fixture(autouse=True)
 def roles():
-    """A transactional test may start from a flushed database without the migration's groups.
-    sync_roles() clears AppConfig.models_module (a bug, see tests/core/test_roles.py): put it
-    back, or the flush after this test would skip the post_migrate signal for every app."""
-    saved = {config.label: config.models_module for config in apps.get_app_configs()}
+    """A transactional test may start from a flushed database without the role groups."""
     sync_roles()
-    for config in apps.get_app_configs():
-        config.models_module = saved[config.label]
-
-
-def run_at_once(*actions):
-    """Run each action in its own thread and connection, released together by a barrier.
-    Returns each action's result or the exception it raised."""
-    barrier = threading.Barrier(len(actions))
-    outcomes = [None] * len(actions)
-
-    def worker(index, action):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = action()
-        except Exception as exc:  # the outcome is what the test inspects
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=pair) for pair in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
 
 
 def submit(application, by):

@@ -3,11 +3,9 @@
 Each action runs in its own thread and database connection; a barrier releases them together.
 """
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -22,6 +20,7 @@ from fund_manager.ledger.errors import (
 )
 from fund_manager.ledger.models import Account, AccountKind, Transfer, TransferKind
 from fund_manager.ledger.verification import verify_year
+from tests.concurrency import run_at_once
 from tests.factories import (
     ActionFieldFactory,
     ApplicationFactory,
@@ -44,37 +43,8 @@ D = Decimal
 
 @pytest.fixture(autouse=True)
 def roles():
-    """A transactional test may start from a flushed database without the migration's groups.
-    Keep the app registry as it was (see tests/core/test_roles.py), or the flush after this
-    test would skip the post_migrate signal for every app."""
-    saved = {config.label: config.models_module for config in apps.get_app_configs()}
+    """A transactional test may start from a flushed database without the role groups."""
     sync_roles()
-    for config in apps.get_app_configs():
-        config.models_module = saved[config.label]
-
-
-def run_at_once(*actions):
-    """Run each action in its own thread and connection, released together by a barrier.
-    Returns each action's result or the exception it raised."""
-    barrier = threading.Barrier(len(actions))
-    outcomes = [None] * len(actions)
-
-    def worker(index, action):
-        try:
-            barrier.wait(timeout=20)
-            outcomes[index] = action()
-        except Exception as exc:  # the outcome is what the test inspects
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=pair) for pair in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
 
 
 def balance(year, kind, *, field=None, application=None):

@@ -7,14 +7,14 @@ import time
 import traceback
 
 import pytest
-from django.apps import apps
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from viewflow.workflow.status import PROCESS, STATUS
 
 from fund_manager.applications import services
 from fund_manager.applications.models import Application, State
 from fund_manager.core.errors import ConcurrentChange
 from fund_manager.core.roles import sync_roles
+from tests.concurrency import run_at_once
 from tests.factories import ApplicationFactory, OrganisationFactory, provider_user, user_with_role
 from workflows import services as process
 from workflows.flows import ApplicationFlow
@@ -37,37 +37,8 @@ CLEAR_ERRORS = (TaskError, ConcurrentChange)
 
 @pytest.fixture(autouse=True)
 def roles():
-    """After a transactional test the role groups are flushed: create them again. sync_roles()
-    toggles AppConfig.models_module while it runs; put back what was there."""
-    saved = {config.label: config.models_module for config in apps.get_app_configs()}
+    """A transactional test may start from a flushed database without the role groups."""
     sync_roles()
-    for config in apps.get_app_configs():
-        config.models_module = saved[config.label]
-
-
-def run_at_once(*actions_):
-    """Each action in its own thread and connection, released together by a barrier.
-    Returns each action's result or the exception it raised."""
-    barrier = threading.Barrier(len(actions_))
-    outcomes = [None] * len(actions_)
-
-    def worker(index, action):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = action()
-        except Exception as exc:  # the outcome is what the test inspects
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=pair) for pair in enumerate(actions_)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    close_old_connections()
-    return outcomes
 
 
 @pytest.fixture
