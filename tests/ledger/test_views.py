@@ -9,7 +9,8 @@ from html import unescape
 import pytest
 from django.contrib import admin
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from fund_manager.applications.models import Application
 from fund_manager.funds.models import FiscalYear
@@ -98,6 +99,12 @@ def approved_application(year, field):
         reference=f"VF-{year.year}-{application.pk:03d}"
     )
     return force_state(application, "approved")
+
+
+def as_shown(text):
+    """``text`` as the page shows it: German, when the translations are compiled."""
+    with translation.override("de"):
+        return gettext(text)
 
 
 def html(response):
@@ -286,7 +293,7 @@ def test_balances_show_every_figure_of_the_year(finance_client, year, field_a, f
         eur("0,00"),
         eur("0,00"),
     ]
-    assert row_figures(response, "Total") == [
+    assert row_figures(response, as_shown("Total")) == [
         eur("80.000,00"),
         eur("70.500,00"),
         eur("6.000,00"),
@@ -782,8 +789,8 @@ def test_reverse_books_a_counter_transfer_once(finance_client, year, field_a, fi
     )
 
     journal = finance_client.get(reverse("ledger:journal", args=[year.pk])).content.decode()
-    assert f"reverses no. {original.sequence}" in journal
-    assert f"reversed by no. {reversal.sequence}" in journal
+    assert as_shown("reverses no. %(number)s") % {"number": original.sequence} in journal
+    assert as_shown("reversed by no. %(number)s") % {"number": reversal.sequence} in journal
     assert reverse("ledger:reverse", args=[original.pk]) not in journal
 
 
