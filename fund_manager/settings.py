@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "fund_manager.organisations",
     "fund_manager.applications",
     "fund_manager.ledger",
+    "fund_manager.rounds",
     "viewflow.workflow",
     "workflows",
     "fund_manager.dashboard",

@@ -201,6 +201,23 @@ class Application(ConcurrentTransitionMixin, models.Model):
     def mark_ineligible(self):
         pass
 
+    # --- The round decision (rounds.services checks roles; see policies.voting). ---------------
+    @transition(field=state, source=[State.ELIGIBLE, State.DEFERRED], target=State.SCHEDULED)
+    def schedule(self):
+        pass
+
+    @transition(field=state, source=State.SCHEDULED, target=State.APPROVED)
+    def approve(self):
+        pass
+
+    @transition(field=state, source=State.SCHEDULED, target=State.REJECTED)
+    def reject(self):
+        pass
+
+    @transition(field=state, source=State.SCHEDULED, target=State.DEFERRED)
+    def defer(self):
+        pass
+
 
 class CostItem(models.Model):
     """One line of the cost plan (Kostenplan)."""

@@ -1,0 +1,211 @@
+"""Funding rounds (Förderrunden) and the steering group's decisions.
+
+State changes only through ``rounds.services`` (django-fsm-2, protected); the decision rules
+are the pure functions of ``policies.voting``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from fund_manager.core.money import MoneyField
+
+
+class SteeringGroup(models.Model):
+    """Lenkungsgruppe of a fund."""
+
+    fund = models.OneToOneField(
+        "funds.Fund",
+        verbose_name=_("fund"),
+        on_delete=models.PROTECT,
+        related_name="steering_group",
+    )
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        verbose_name = _("steering group")
+        verbose_name_plural = _("steering groups")
+
+    def __str__(self):
+        return self.name
+
+
+class SteeringMember(models.Model):
+    """A person's seat in the steering group; membership may change between rounds."""
+
+    group = models.ForeignKey(SteeringGroup, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="steering_seats"
+    )
+    is_chair = models.BooleanField(_("chair"), default=False)
+    is_deputy = models.BooleanField(_("deputy chair"), default=False)
+    votes = models.BooleanField(_("entitled to vote"), default=True)
+    since = models.DateField(_("member since"))
+    until = models.DateField(_("member until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("steering group member")
+        verbose_name_plural = _("steering group members")
+        ordering = ["group", "-is_chair", "-is_deputy", "user__last_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "user", "since"], name="seat_unique"),
+        ]
+
+    def __str__(self):
+        return str(self.user)
+
+
+class RoundState(models.TextChoices):
+    PLANNED = "planned", pgettext_lazy("round", "Planned")
+    OPEN = "open", pgettext_lazy("round", "Open for applications")
+    CLOSED = "closed", pgettext_lazy("round", "Closed for submissions")
+    IN_SESSION = "in_session", pgettext_lazy("round", "In session")
+    DECIDED = "decided", pgettext_lazy("round", "Decided")
+    MINUTED = "minuted", pgettext_lazy("round", "Minuted")
+
+
+class FundingRound(ConcurrentTransitionMixin, models.Model):
+    fiscal_year = models.ForeignKey(
+        "funds.FiscalYear",
+        verbose_name=_("fiscal year"),
+        on_delete=models.PROTECT,
+        related_name="rounds",
+    )
+    number = models.PositiveSmallIntegerField(_("number"))
+    submission_deadline = models.DateField(_("submission deadline"))
+    session_date = models.DateField(_("session date"))
+    state = FSMField(
+        _("state"), default=RoundState.PLANNED, choices=RoundState.choices, protected=True
+    )
+    opened_at = models.DateTimeField(_("session opened at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("session closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("funding round")
+        verbose_name_plural = _("funding rounds")
+        ordering = ["fiscal_year", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["fiscal_year", "number"], name="round_number_unique"),
+            models.CheckConstraint(
+                condition=models.Q(submission_deadline__lte=models.F("session_date")),
+                name="round_deadline_before_session",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.fiscal_year.year}/{self.number}"
+
+    @transition(field=state, source=RoundState.PLANNED, target=RoundState.OPEN)
+    def open(self):
+        pass
+
+    @transition(field=state, source=RoundState.OPEN, target=RoundState.CLOSED)
+    def close_submissions(self):
+        pass
+
+    @transition(field=state, source=RoundState.CLOSED, target=RoundState.IN_SESSION)
+    def open_session(self):
+        pass
+
+    @transition(field=state, source=RoundState.IN_SESSION, target=RoundState.DECIDED)
+    def close_session(self):
+        pass
+
+    @transition(field=state, source=RoundState.DECIDED, target=RoundState.MINUTED)
+    def sign_minutes(self):
+        pass
+
+
+class Entitlement(models.Model):
+    """Who was entitled to vote in a round, frozen when the session opens."""
+
+    round = models.ForeignKey(FundingRound, on_delete=models.CASCADE, related_name="entitlements")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    is_chair = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "user"], name="entitlement_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.round}: {self.user}"
+
+
+class ItemState(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("agenda item", "Pending")
+    APPROVED = "approved", pgettext_lazy("agenda item", "Approved")
+    REJECTED = "rejected", pgettext_lazy("agenda item", "Rejected")
+    DEFERRED = "deferred", pgettext_lazy("agenda item", "Deferred")
+
+
+class AgendaItem(models.Model):
+    """Tagesordnungspunkt: one application in one round."""
+
+    round = models.ForeignKey(FundingRound, on_delete=models.CASCADE, related_name="items")
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="agenda_items"
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    proposed_amount = MoneyField(_("proposed amount"), null=True, blank=True)
+    conditions = models.TextField(_("conditions"), blank=True)
+    deferral_requested = models.BooleanField(_("to be deferred"), default=False)
+    state = models.CharField(
+        _("state"), max_length=10, choices=ItemState.choices, default=ItemState.PENDING
+    )
+    outcome = models.JSONField(_("outcome"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        ordering = ["round", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "application"], name="item_unique"),
+            models.CheckConstraint(
+                condition=models.Q(proposed_amount__isnull=True) | models.Q(proposed_amount__gt=0),
+                name="item_proposal_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.round} TOP {self.position}: {self.application}"
+
+
+class Vote(models.Model):
+    class Choice(models.TextChoices):
+        YES = "yes", _("Yes")
+        NO = "no", _("No")
+        ABSTAIN = "abstain", _("Abstain")
+
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="votes")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    choice = models.CharField(_("vote"), max_length=10, choices=Choice.choices)
+    cast_at = models.DateTimeField(_("cast at"), auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "member"], name="vote_once_per_member"),
+        ]
+
+    def __str__(self):
+        return f"{self.item}: {self.member} {self.choice}"
+
+
+class Recusal(models.Model):
+    class Reason(models.TextChoices):
+        MEMBERSHIP = "membership", _("Member of the applicant organisation")
+        DECLARED = "declared", _("Declared conflict of interest")
+
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="recusals")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "member"], name="recusal_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.item}: {self.member} ({self.reason})"

@@ -1,0 +1,375 @@
+"""Funding rounds: planning, agenda, session, votes, recusal, and closing with commitments.
+
+Every function takes the acting user and checks its role here; the decision rules are the
+pure functions of ``policies.voting``; money moves only through ``ledger.services.commit``.
+"""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransition, can_proceed
+
+from fund_manager.applications.models import Application, State
+from fund_manager.core.audit import log_action
+from fund_manager.core.errors import (
+    ConcurrentChange,
+    InvalidInput,
+    InvalidTransition,
+    NotPermitted,
+)
+from fund_manager.core.money import ZERO, quantize
+from fund_manager.core.roles import Role, has_role
+from fund_manager.ledger import services as ledger
+from fund_manager.ledger.models import Account, AccountKind
+from policies import voting
+from policies.access import member_organisation_ids
+
+from .models import (
+    AgendaItem,
+    Entitlement,
+    FundingRound,
+    ItemState,
+    Recusal,
+    RoundState,
+    SteeringMember,
+    Vote,
+)
+
+
+class RoundError(InvalidTransition):
+    """A round rule refused the action; nothing was changed."""
+
+    default_code = "round_error"
+
+
+class FundingShortfall(RoundError):
+    default_code = "insufficient_funds"
+
+    def __init__(self, shortfalls, **kwargs):
+        self.shortfalls = shortfalls
+        listing = "; ".join(f"{code}: {amount}" for code, amount in sorted(shortfalls.items()))
+        super().__init__(
+            _("The approvals exceed the available funds (%(listing)s). Nothing was booked."),
+            params={"listing": listing},
+            **kwargs,
+        )
+
+
+def _require(by, *roles):
+    if not any(has_role(by, role) for role in roles):
+        raise NotPermitted()
+
+
+def _lock(model, pk):
+    return model.objects.select_for_update().get(pk=pk)
+
+
+def _transition(obj, name):
+    if not can_proceed(getattr(obj, name)):
+        raise RoundError(
+            _("This is not possible while the round is “%(state)s”."),
+            params={"state": obj.get_state_display()},
+        )
+    getattr(obj, name)()
+    try:
+        obj.save()
+    except ConcurrentTransition as exc:
+        raise ConcurrentChange() from exc
+
+
+# --- planning (project office) ------------------------------------------------------------------
+def plan_round(*, fiscal_year, number, submission_deadline, session_date, by):
+    """A new round; dates must not overlap the year's other rounds and must be in order."""
+    _require(by, Role.PROJECT_OFFICE)
+    errors = {}
+    if session_date < submission_deadline:
+        errors["session_date"] = [_("The session cannot be before the submission deadline.")]
+    others = FundingRound.objects.filter(fiscal_year=fiscal_year)
+    if others.filter(number=number).exists():
+        errors["number"] = [_("This round number already exists in the fiscal year.")]
+    for other in others:
+        before = other.number < number
+        if (before and other.session_date >= submission_deadline) or (
+            not before and other.submission_deadline <= session_date
+        ):
+            errors.setdefault("submission_deadline", []).append(
+                _("The dates overlap or are out of order with round %(n)s.") % {"n": other.number}
+            )
+    if errors:
+        raise InvalidInput(fields=errors)
+    with transaction.atomic():
+        funding_round = FundingRound.objects.create(
+            fiscal_year=fiscal_year,
+            number=number,
+            submission_deadline=submission_deadline,
+            session_date=session_date,
+        )
+        log_action(obj=funding_round, action="round.planned", by=by, data={"number": number})
+    return funding_round
+
+
+def rounds_per_year_warning(fiscal_year):
+    """The seed: applications 'about four to six times a year' – a warning, not a rule."""
+    count = FundingRound.objects.filter(fiscal_year=fiscal_year).count()
+    if count < 4:
+        return _("This fiscal year has only %(n)s rounds; the fund plans four to six.") % {
+            "n": count
+        }
+    if count > 6:
+        return _("This fiscal year has %(n)s rounds; the fund plans four to six.") % {"n": count}
+    return ""
+
+
+def open_round(*, funding_round, by):
+    _require(by, Role.PROJECT_OFFICE)
+    with transaction.atomic():
+        locked = _lock(FundingRound, funding_round.pk)
+        _transition(locked, "open")
+        log_action(obj=locked, action="round.opened", by=by)
+    return locked
+
+
+def add_to_agenda(*, funding_round, application, by):
+    """Put an eligible (or deferred) application on the agenda of an open round."""
+    _require(by, Role.PROJECT_OFFICE)
+    with transaction.atomic():
+        locked_round = _lock(FundingRound, funding_round.pk)
+        if locked_round.state != RoundState.OPEN:
+            raise RoundError(_("Applications can only be added to an open round."))
+        locked = _lock(Application, application.pk)
+        if locked.state not in (State.ELIGIBLE, State.DEFERRED):
+            raise RoundError(
+                _("Only eligible or deferred applications can be put on the agenda."),
+                code="not_eligible",
+            )
+        if locked.fiscal_year_id != locked_round.fiscal_year_id:
+            raise RoundError(_("The application belongs to another fiscal year."))
+        position = locked_round.items.count() + 1
+        item = AgendaItem.objects.create(round=locked_round, application=locked, position=position)
+        locked.schedule()
+        locked.save()
+        log_action(
+            obj=locked,
+            action="application.scheduled",
+            by=by,
+            data={"round": str(locked_round), "position": position},
+        )
+    return item
+
+
+def close_submissions(*, funding_round, by):
+    """At the deadline the agenda freezes."""
+    _require(by, Role.PROJECT_OFFICE)
+    with transaction.atomic():
+        locked = _lock(FundingRound, funding_round.pk)
+        _transition(locked, "close_submissions")
+        log_action(obj=locked, action="round.submissions_closed", by=by)
+    return locked
+
+
+# --- the session (chair and members) -------------------------------------------------------------
+def _seats(funding_round):
+    group = funding_round.fiscal_year.fund.steering_group
+    day = funding_round.session_date
+    return SteeringMember.objects.filter(group=group, votes=True, since__lte=day).exclude(
+        until__lt=day
+    )
+
+
+def _is_chair(by, funding_round):
+    return funding_round.entitlements.filter(user=by, is_chair=True).exists() or (
+        not funding_round.entitlements.exists()
+        and _seats(funding_round).filter(user=by, is_chair=True).exists()
+    )
+
+
+def _require_chair(by, funding_round):
+    if not has_role(by, Role.CHAIR) or not _is_chair(by, funding_round):
+        raise NotPermitted(_("Only the chair of this steering group may do this."))
+
+
+def open_session(*, funding_round, by):
+    """Freeze who is entitled to vote and recuse members of applicant organisations."""
+    _require_chair(by, funding_round)
+    with transaction.atomic():
+        locked = _lock(FundingRound, funding_round.pk)
+        _transition(locked, "open_session")
+        locked.opened_at = timezone.now()
+        locked.save(update_fields=["opened_at"])
+        seats = list(_seats(locked).select_related("user"))
+        Entitlement.objects.bulk_create(
+            Entitlement(round=locked, user=seat.user, is_chair=seat.is_chair) for seat in seats
+        )
+        for item in locked.items.select_related("application"):
+            for seat in seats:
+                if voting.is_recused(
+                    member_organisation_ids(seat.user), item.application.organisation_id
+                ):
+                    Recusal.objects.create(
+                        item=item, member=seat.user, reason=Recusal.Reason.MEMBERSHIP
+                    )
+        log_action(
+            obj=locked,
+            action="round.session_opened",
+            by=by,
+            data={"entitled": [seat.user.username for seat in seats]},
+        )
+    return locked
+
+
+def _open_item(item):
+    locked = AgendaItem.objects.select_for_update().select_related("round").get(pk=item.pk)
+    if locked.round.state != RoundState.IN_SESSION:
+        raise RoundError(_("The session is not open."), code="session_not_open")
+    return locked
+
+
+def set_proposal(*, item, amount, conditions, by):
+    """The chair's proposal: at most the requested amount."""
+    _require_chair(by, item.round)
+    if not isinstance(amount, Decimal) or amount <= 0 or amount != quantize(amount):
+        raise InvalidInput(fields={"amount": [_("The amount must be greater than zero.")]})
+    with transaction.atomic():
+        locked = _open_item(item)
+        if amount > locked.application.requested_amount:
+            raise InvalidInput(
+                fields={"amount": [_("The proposal cannot exceed the requested amount.")]}
+            )
+        locked.proposed_amount = amount
+        locked.conditions = conditions or ""
+        locked.save(update_fields=["proposed_amount", "conditions"])
+        log_action(
+            obj=locked.application,
+            action="application.proposal_set",
+            by=by,
+            data={"amount": str(amount), "conditions": conditions},
+        )
+    return locked
+
+
+def tally(item) -> voting.ItemTally:
+    return voting.ItemTally(
+        entitled=frozenset(item.round.entitlements.values_list("user_id", flat=True)),
+        recused=frozenset(item.recusals.values_list("member_id", flat=True)),
+        votes=dict(item.votes.values_list("member_id", "choice")),
+    )
+
+
+def cast_vote(*, item, choice, by):
+    """A member votes yes, no or abstain; a later vote replaces the earlier one."""
+    if choice not in voting.VOTES:
+        raise InvalidInput(fields={"choice": [_("Please vote yes, no or abstain.")]})
+    with transaction.atomic():
+        locked = _open_item(item)
+        allowed, reason = voting.can_vote(by.pk, tally(locked))
+        if reason == voting.NOT_ENTITLED:
+            raise NotPermitted(_("You are not entitled to vote in this session."))
+        if not allowed:
+            raise RoundError(
+                _("You are recused from this item and cannot vote on it."), code="recused"
+            )
+        Vote.objects.update_or_create(item=locked, member=by, defaults={"choice": choice})
+    return locked
+
+
+def declare_conflict(*, item, by):
+    """A member declares a conflict of interest; an earlier vote on the item is withdrawn."""
+    with transaction.atomic():
+        locked = _open_item(item)
+        if not locked.round.entitlements.filter(user=by).exists():
+            raise NotPermitted(_("You are not entitled to vote in this session."))
+        Recusal.objects.get_or_create(
+            item=locked, member=by, defaults={"reason": Recusal.Reason.DECLARED}
+        )
+        Vote.objects.filter(item=locked, member=by).delete()
+        log_action(obj=locked.application, action="application.conflict_declared", by=by)
+    return locked
+
+
+def defer_item(*, item, by):
+    """The chair defers an item to the next round."""
+    _require_chair(by, item.round)
+    with transaction.atomic():
+        locked = _open_item(item)
+        locked.deferral_requested = True
+        locked.save(update_fields=["deferral_requested"])
+    return locked
+
+
+def close_session(*, funding_round, by):
+    """Decide every item, check the funds, book one commitment per approval, all at once.
+
+    Refused as a whole (nothing booked, nothing decided) when an approval has no proposal or
+    the approvals exceed an action field's available balance. Closing twice books nothing
+    twice: the round is no longer in session and the commitments carry idempotency keys.
+    """
+    _require_chair(by, funding_round)
+    with transaction.atomic():
+        locked = _lock(FundingRound, funding_round.pk)
+        if locked.state != RoundState.IN_SESSION:
+            raise RoundError(_("The session is not open."), code="session_not_open")
+        items = list(locked.items.select_related("application__action_field"))
+        outcomes = {
+            item.pk: voting.decide(tally(item), deferred=item.deferral_requested) for item in items
+        }
+        approved = [item for item in items if outcomes[item.pk].result == voting.APPROVED]
+        missing = [item for item in approved if item.proposed_amount is None]
+        if missing:
+            raise RoundError(
+                _("Approved items need a proposed amount: %(items)s."),
+                params={"items": ", ".join(str(i.application.reference) for i in missing)},
+                code="proposal_missing",
+            )
+        wanted, available = {}, {}
+        for item in approved:
+            code = item.application.action_field.code
+            wanted[code] = wanted.get(code, ZERO) + item.proposed_amount
+        for account in Account.objects.filter(
+            fiscal_year=locked.fiscal_year, kind=AccountKind.AVAILABLE
+        ).select_related("action_field"):
+            available[account.action_field.code] = account.balance
+        shortfalls = voting.funding_shortfalls(wanted, available)
+        if shortfalls:
+            raise FundingShortfall(shortfalls)
+        for item in items:
+            outcome = outcomes[item.pk]
+            application = _lock(Application, item.application_id)
+            if outcome.result == voting.APPROVED:
+                item.state = ItemState.APPROVED
+                application.approve()
+                application.approved_amount = item.proposed_amount
+                ledger.commit(
+                    application=application,
+                    amount=item.proposed_amount,
+                    by=by,
+                    idempotency_key=f"round:{locked.pk}:item:{item.pk}:commit",
+                    reason=str(_("Approved in round %(round)s") % {"round": str(locked)}),
+                    business_reference=f"round:{locked}",
+                )
+            elif outcome.result == voting.DEFERRED:
+                item.state = ItemState.DEFERRED
+                application.defer()
+            else:
+                item.state = ItemState.REJECTED
+                application.reject()
+            item.outcome = outcome.to_dict()
+            item.save(update_fields=["state", "outcome"])
+            application.save()
+            log_action(
+                obj=application,
+                action=f"application.{item.state}",
+                by=by,
+                data={"round": str(locked), "outcome": item.outcome},
+            )
+        _transition(locked, "close_session")
+        locked.closed_at = timezone.now()
+        locked.save(update_fields=["closed_at"])
+        log_action(
+            obj=locked,
+            action="round.session_closed",
+            by=by,
+            data={"approved": len(approved), "total": str(sum(wanted.values(), ZERO))},
+        )
+    return locked
