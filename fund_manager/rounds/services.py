@@ -159,6 +159,54 @@ def add_to_agenda(*, funding_round, application, by):
     return item
 
 
+def move_item(*, item, direction, by):
+    """Reorder the agenda: swap the item with its neighbour ("up" or "down")."""
+    _require(by, Role.PROJECT_OFFICE)
+    if direction not in ("up", "down"):
+        raise InvalidInput(fields={"direction": [_("Move up or down.")]})
+    with transaction.atomic():
+        locked_round = _lock(FundingRound, item.round_id)
+        if locked_round.state not in (RoundState.OPEN, RoundState.CLOSED):
+            raise RoundError(_("The agenda can no longer be changed."))
+        items = list(locked_round.items.order_by("position", "id"))
+        index = next(i for i, other in enumerate(items) if other.pk == item.pk)
+        neighbour = index - 1 if direction == "up" else index + 1
+        if 0 <= neighbour < len(items):
+            items[index], items[neighbour] = items[neighbour], items[index]
+        for position, other in enumerate(items, start=1):
+            if other.position != position:
+                other.position = position
+                other.save(update_fields=["position"])
+    return locked_round
+
+
+def move_to_round(*, item, target_round, by):
+    """Move an agenda item to another open round of the same fiscal year."""
+    _require(by, Role.PROJECT_OFFICE)
+    with transaction.atomic():
+        source = _lock(FundingRound, item.round_id)
+        target = _lock(FundingRound, target_round.pk)
+        if source.state != RoundState.OPEN or target.state != RoundState.OPEN:
+            raise RoundError(_("Items can only be moved between open rounds."))
+        if source.fiscal_year_id != target.fiscal_year_id or source.pk == target.pk:
+            raise InvalidInput(fields={"round": [_("Choose another round of the same year.")]})
+        locked = AgendaItem.objects.select_for_update().get(pk=item.pk)
+        locked.round = target
+        locked.position = target.items.count() + 1
+        locked.save(update_fields=["round", "position"])
+        for position, other in enumerate(source.items.order_by("position", "id"), start=1):
+            if other.position != position:
+                other.position = position
+                other.save(update_fields=["position"])
+        log_action(
+            obj=locked.application,
+            action="application.moved_to_round",
+            by=by,
+            data={"from": str(source), "to": str(target)},
+        )
+    return locked
+
+
 def close_submissions(*, funding_round, by):
     """At the deadline the agenda freezes."""
     _require(by, Role.PROJECT_OFFICE)
@@ -314,6 +362,15 @@ def close_session(*, funding_round, by):
         outcomes = {
             item.pk: voting.decide(tally(item), deferred=item.deferral_requested) for item in items
         }
+        no_quorum = [item for item in items if outcomes[item.pk].result == voting.NO_QUORUM]
+        if no_quorum:
+            # API.md: closing is refused while an item has no quorum; the chair lets the
+            # missing members vote or defers the item.
+            raise RoundError(
+                _("No quorum for: %(items)s. Let the members vote or defer these items."),
+                params={"items": ", ".join(str(i.application.reference) for i in no_quorum)},
+                code="quorum_missing",
+            )
         approved = [item for item in items if outcomes[item.pk].result == voting.APPROVED]
         missing = [item for item in approved if item.proposed_amount is None]
         if missing:

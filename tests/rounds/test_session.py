@@ -151,6 +151,7 @@ def test_an_outsider_cannot_vote_and_nobody_votes_after_closing(setting):
     outsider = user_with_role("steering_member")
     with pytest.raises(services.NotPermitted):
         services.cast_vote(item=item, choice="yes", by=outsider)
+    vote_all(setting, item, ["no"] * 4)
     services.close_session(funding_round=setting["round"], by=setting["chair"])
     with pytest.raises(services.RoundError):
         services.cast_vote(item=item, choice="yes", by=setting["members"][1])
@@ -175,3 +176,13 @@ def test_only_the_chair_closes_and_a_deferred_item_returns_later(setting):
     services.close_session(funding_round=setting["round"], by=setting["chair"])
     application.refresh_from_db()
     assert application.state == State.DEFERRED
+
+
+def test_closing_is_refused_while_an_item_has_no_quorum(setting):
+    (item,) = in_session(setting, eligible_application(setting))
+    vote_all(setting, item, ["yes", "yes"])  # 2 of 4: not more than half
+    with pytest.raises(services.RoundError) as refused:
+        services.close_session(funding_round=setting["round"], by=setting["chair"])
+    assert refused.value.code == "quorum_missing"
+    setting["round"].refresh_from_db()
+    assert setting["round"].state == RoundState.IN_SESSION
