@@ -16,6 +16,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 from fund_manager.applications import services as application_services
 from fund_manager.applications.models import State
 from fund_manager.core.errors import ConcurrentChange, InvalidInput, InvalidTransition, NotPermitted
+from fund_manager.rounds import services as rounds
 from policies import access
 
 from .flows import ApplicationFlow
@@ -163,6 +164,7 @@ def complete_check(*, task, by, outcome, note=""):
                 activation.start(None)
                 if outcome == "eligible":
                     application_services.mark_eligible(application=application, by=by, note=note)
+                    rounds.schedule_eligible(application=application, by=by)
                 elif outcome == "ineligible":
                     application_services.mark_ineligible(application=application, by=by, note=note)
                 else:

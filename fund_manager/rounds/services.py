@@ -123,12 +123,44 @@ def rounds_per_year_warning(fiscal_year):
 
 
 def open_round(*, funding_round, by):
+    """Open for applications; eligible and deferred applications that met its deadline and wait
+    for a round are put on its agenda."""
     _require(by, Role.PROJECT_OFFICE)
     with transaction.atomic():
         locked = _lock(FundingRound, funding_round.pk)
         _transition(locked, "open")
         log_action(obj=locked, action="round.opened", by=by)
+        waiting = Application.objects.filter(
+            fiscal_year=locked.fiscal_year,
+            state__in=[State.ELIGIBLE, State.DEFERRED],
+            submitted_at__date__lte=locked.submission_deadline,
+        ).order_by("submitted_at", "id")
+        for application in waiting:
+            add_to_agenda(funding_round=locked, application=application, by=by)
     return locked
+
+
+def next_open_round(application):
+    """The first open round of the application's year whose deadline it met."""
+    submitted_on = timezone.localdate(application.submitted_at)
+    return (
+        FundingRound.objects.filter(
+            fiscal_year=application.fiscal_year,
+            state=RoundState.OPEN,
+            submission_deadline__gte=submitted_on,
+        )
+        .order_by("number")
+        .first()
+    )
+
+
+def schedule_eligible(*, application, by):
+    """An application found eligible goes on the agenda of the next round whose deadline it
+    met; without such a round it waits (``open_round`` picks it up)."""
+    funding_round = next_open_round(application)
+    if funding_round is None:
+        return None
+    return add_to_agenda(funding_round=funding_round, application=application, by=by)
 
 
 def add_to_agenda(*, funding_round, application, by):

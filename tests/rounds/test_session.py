@@ -81,11 +81,10 @@ def eligible_application(setting, organisation=None, amounts=None):
 
 def in_session(setting, *applications):
     office, funding_round = setting["office"], setting["round"]
+    # Opening the round puts every eligible application that met its deadline on the agenda.
     services.open_round(funding_round=funding_round, by=office)
-    items = [
-        services.add_to_agenda(funding_round=funding_round, application=a, by=office)
-        for a in applications
-    ]
+    by_application = {item.application_id: item for item in funding_round.items.all()}
+    items = [by_application[a.pk] for a in applications]
     services.close_submissions(funding_round=funding_round, by=office)
     services.open_session(funding_round=funding_round, by=setting["chair"])
     return items
@@ -186,3 +185,10 @@ def test_closing_is_refused_while_an_item_has_no_quorum(setting):
     assert refused.value.code == "quorum_missing"
     setting["round"].refresh_from_db()
     assert setting["round"].state == RoundState.IN_SESSION
+
+
+def test_an_application_found_eligible_goes_to_the_next_open_round(setting):
+    services.open_round(funding_round=setting["round"], by=setting["office"])
+    application = eligible_application(setting)
+    assert application.state == State.SCHEDULED
+    assert setting["round"].items.get().application == application
