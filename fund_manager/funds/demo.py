@@ -24,6 +24,7 @@ from fund_manager.ledger import services as ledger_services
 from fund_manager.organisations.models import Membership, Organisation
 from workflows import services as process
 
+from . import demo_rounds
 from .models import ActionField, FiscalYear, Fund, TargetGroup
 
 PASSWORD = "demo"  # noqa: S105 - documented demo logins, refused with DEBUG off
@@ -108,6 +109,7 @@ USERS = [
     ("fbkjf", "Frank", "Jugendamt", [Role.PROVIDER], "Fachbereich Kinder-Jugend-Familie"),
     ("caritas", "Carla", "Caritas", [Role.PROVIDER], "Caritasverband Herne e.V."),
     ("drk", "Dora", "Rotkreuz", [Role.PROVIDER], "DRK Kreisverband Herne und Wanne-Eickel e.V."),
+    ("einewelt", "Emil", "Weltladen", [Role.PROVIDER], "Eine Welt Zentrum Herne"),
 ]
 
 MAT, PER, RENT, TRAV, PR, OTH = (
@@ -261,8 +263,11 @@ class Seeder:
             self.people()
         with time_machine.travel(_at(2017, 1, 3), tick=False):
             self.ledger(self.year_2017, ALLOCATIONS_2017, REALLOCATION_2017)
+            demo_rounds.steering_group(self)
+            demo_rounds.plan_2017(self)
         self.ledger(self.year_now, ALLOCATIONS_NOW, None)
         self.seed_projects_2017()
+        demo_rounds.history_2017(self)
         self.current_examples()
 
     # --- reference data ---------------------------------------------------------------------

@@ -166,6 +166,10 @@ def schedule_eligible(*, application, by):
 def add_to_agenda(*, funding_round, application, by):
     """Put an eligible (or deferred) application on the agenda of an open round."""
     _require(by, Role.PROJECT_OFFICE)
+    return _put_on_agenda(funding_round, application, by)
+
+
+def _put_on_agenda(funding_round, application, by):
     with transaction.atomic():
         locked_round = _lock(FundingRound, funding_round.pk)
         if locked_round.state != RoundState.OPEN:
@@ -453,6 +457,21 @@ def close_session(*, funding_round, by):
                 data={"round": str(locked), "outcome": item.outcome},
             )
         _transition(locked, "close_session")
+        for item in items:
+            if item.state == ItemState.DEFERRED:
+                # "deferred to the next round": onto the next open round's agenda, if there is
+                # one; otherwise opening the next round collects it.
+                following = (
+                    FundingRound.objects.filter(
+                        fiscal_year=locked.fiscal_year,
+                        state=RoundState.OPEN,
+                        number__gt=locked.number,
+                    )
+                    .order_by("number")
+                    .first()
+                )
+                if following is not None:
+                    _put_on_agenda(following, item.application, by)
         locked.closed_at = timezone.now()
         locked.save(update_fields=["closed_at"])
         log_action(

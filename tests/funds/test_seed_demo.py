@@ -43,12 +43,16 @@ def test_seed_demo_builds_the_herne_fund_and_is_idempotent(settings):
         "Caritasverband Herne e.V.",
     ]:
         assert Organisation.objects.filter(name=name).exists()
-    seed_projects = Application.objects.filter(fiscal_year=year)
-    assert seed_projects.count() == 6
-    assert set(seed_projects.values_list("state", flat=True)) == {State.ELIGIBLE}
-    assert all(a.submitted_at.year == 2017 for a in seed_projects)
+    year_2017 = Application.objects.filter(fiscal_year=year)
+    assert year_2017.count() == 17  # the six the seed names and eleven more
+    assert all(a.submitted_at.year == 2017 for a in year_2017)
+    for title in ["Willkommenskurs", "FIPS – Flüchtlinge integrieren psychosozial"]:
+        assert year_2017.get(title=title).state == State.APPROVED
     states = set(Application.objects.values_list("state", flat=True))
     assert {
+        State.APPROVED,
+        State.REJECTED,
+        State.SCHEDULED,
         State.DRAFT,
         State.SUBMITTED,
         State.IN_REVIEW,
