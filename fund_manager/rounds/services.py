@@ -243,9 +243,26 @@ def move_to_round(*, item, target_round, by):
     return locked
 
 
+def close_due_rounds(*, today=None):
+    """The scheduled job (``manage.py close_due_rounds``, daily): every open round whose
+    submission deadline has passed stops taking applications; its agenda is frozen and the
+    chair finds "prepare the session" in the inbox. Returns the rounds closed."""
+    today = today or timezone.localdate()
+    closed = []
+    for funding_round in FundingRound.objects.filter(
+        state=RoundState.OPEN, submission_deadline__lt=today
+    ).order_by("pk"):
+        closed.append(_close_submissions(funding_round, by=None))
+    return closed
+
+
 def close_submissions(*, funding_round, by):
     """At the deadline the agenda freezes."""
     _require(by, Role.PROJECT_OFFICE)
+    return _close_submissions(funding_round, by=by)
+
+
+def _close_submissions(funding_round, *, by):
     with transaction.atomic():
         locked = _lock(FundingRound, funding_round.pk)
         _transition(locked, "close_submissions")

@@ -192,3 +192,14 @@ def test_an_application_found_eligible_goes_to_the_next_open_round(setting):
     application = eligible_application(setting)
     assert application.state == State.SCHEDULED
     assert setting["round"].items.get().application == application
+
+
+def test_the_daily_job_closes_rounds_whose_deadline_passed(setting):
+    services.open_round(funding_round=setting["round"], by=setting["office"])
+    deadline = setting["round"].submission_deadline
+    assert services.close_due_rounds(today=deadline) == []
+    closed = services.close_due_rounds(today=deadline + datetime.timedelta(days=1))
+    assert [r.pk for r in closed] == [setting["round"].pk]
+    setting["round"].refresh_from_db()
+    assert setting["round"].state == RoundState.CLOSED
+    assert services.close_due_rounds(today=deadline + datetime.timedelta(days=2)) == []
