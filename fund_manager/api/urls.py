@@ -13,6 +13,7 @@ from .views.reference import (
     FundViewSet,
     TargetGroupViewSet,
 )
+from .views.rounds import AgendaItemViewSet, RoundViewSet
 
 app_name = "api"
 
@@ -25,6 +26,8 @@ router.register("fiscal-years", FiscalYearViewSet, basename="fiscal-year")
 router.register("fiscal-years", FiscalYearLedgerViewSet, basename="fiscal-year-ledger")
 router.register("transfers", TransferViewSet, basename="transfer")
 router.register("applications", ApplicationViewSet, basename="application")
+router.register("rounds", RoundViewSet, basename="round")
+router.register("agenda-items", AgendaItemViewSet, basename="agenda-item")
 
 urlpatterns = [
     path("v1/auth/token/", ObtainTokenView.as_view(), name="token"),

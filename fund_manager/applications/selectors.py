@@ -34,7 +34,7 @@ def application_detail(user, pk):
     return (
         applications_visible_to(user)
         .select_related("organisation", "action_field", "fiscal_year", "fund", "created_by")
-        .prefetch_related("target_groups", "cost_items", "attachments")
+        .prefetch_related("target_groups", "cost_items", "attachments", "agenda_items")
         .get(pk=pk)
     )
 

@@ -83,6 +83,8 @@ def _transition(obj, name):
 def plan_round(*, fiscal_year, number, submission_deadline, session_date, by):
     """A new round; dates must not overlap the year's other rounds and must be in order."""
     _require(by, Role.PROJECT_OFFICE)
+    if not fiscal_year.is_open:
+        raise RoundError(_("The fiscal year is closed."), code="fiscal_year_closed")
     errors = {}
     if session_date < submission_deadline:
         errors["session_date"] = [_("The session cannot be before the submission deadline.")]
@@ -411,7 +413,12 @@ def close_session(*, funding_round, by):
         locked = _lock(FundingRound, funding_round.pk)
         if locked.state != RoundState.IN_SESSION:
             raise RoundError(_("The session is not open."), code="session_not_open")
-        items = list(locked.items.select_related("application__action_field"))
+        # An application withdrawn while on the agenda is no longer decided.
+        items = list(
+            locked.items.filter(application__state=State.SCHEDULED).select_related(
+                "application__action_field"
+            )
+        )
         outcomes = {
             item.pk: voting.decide(tally(item), deferred=item.deferral_requested) for item in items
         }

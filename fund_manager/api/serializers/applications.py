@@ -137,8 +137,9 @@ class ApplicationSerializer(serializers.Serializer):
 
     @extend_schema_field({"type": "integer", "nullable": True})
     def get_round(self, application) -> int | None:
-        # Rounds arrive with their own issue; until then no application is scheduled.
-        return None
+        """The round the application is (or was last) on the agenda of."""
+        items = sorted(application.agenda_items.all(), key=lambda item: item.round_id)
+        return items[-1].round_id if items else None
 
     def to_internal_value(self, data):
         # Read-only fields are refused, not silently dropped: a client that believes it changed

@@ -81,7 +81,7 @@ class ApplicationViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self):
         return selectors.application_list(self.request.user).prefetch_related(
-            "target_groups", "cost_items"
+            "target_groups", "cost_items", "agenda_items"
         )
 
     def get_object(self):

@@ -1,0 +1,410 @@
+"""/api/v1/rounds/ and /api/v1/agenda-items/: funding rounds, the agenda and the session.
+
+Every change is one call of ``rounds.services``, which checks the role (project office, the
+chair of the round's steering group, an entitled member) and the state again and books the
+commitments through the ledger; its errors become 400/403/409 (fund_manager.api.exceptions),
+a funding shortfall carries the missing money per action field (``rounds_exception_handler``).
+
+Visibility: every signed-in user sees the rounds (dates and state: applicants plan by them);
+an agenda item exists for the caller only if the caller may see its application
+(``applications.selectors``), so an applicant never learns about other applicants' items (404).
+"""
+
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, When
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from fund_manager.applications.selectors import applications_visible_to
+from fund_manager.core.errors import NotPermitted
+from fund_manager.core.money import ZERO, quantize
+from fund_manager.core.roles import Role, has_role, is_staff_reader
+from fund_manager.rounds import services
+from fund_manager.rounds.models import (
+    AgendaItem,
+    FundingRound,
+    ItemState,
+    Recusal,
+    RoundState,
+    Vote,
+)
+
+from ..exceptions import exception_handler
+from ..filters import IdFilter
+from ..serializers.rounds import (
+    DECIDED_STATES,
+    AgendaAddSerializer,
+    AgendaItemSerializer,
+    ProposalSerializer,
+    RoundCreateSerializer,
+    RoundDecisionsSerializer,
+    RoundSerializer,
+    VoteSerializer,
+)
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_KEY_MAX_LENGTH = 100
+
+
+def rounds_exception_handler(exc, context):
+    """The project's handler, plus ``shortfalls`` on ``insufficient_funds`` and a ``code`` on
+    the framework's own ``{"detail"}`` answers (401, 404, 405...)."""
+    response = exception_handler(exc, context)
+    if response is None or not isinstance(response.data, dict):
+        return response
+    if isinstance(exc, services.FundingShortfall):
+        response.data["shortfalls"] = {
+            code: f"{quantize(amount):.2f}" for code, amount in sorted(exc.shortfalls.items())
+        }
+    elif set(response.data) == {"detail"}:
+        code = getattr(response.data["detail"], "code", None)
+        if code:
+            response.data["code"] = code
+    return response
+
+
+def _require_role(user, role):
+    """Refuse a role that may never do this before its input is looked at (403). The services
+    check again, and more precisely (the chair of *this* steering group)."""
+    if not has_role(user, role):
+        raise NotPermitted()
+
+
+def _idempotency_key(request):
+    """Validates the optional ``Idempotency-Key`` header (see ``RoundViewSet.close_session``)."""
+    raw = request.headers.get(IDEMPOTENCY_HEADER)
+    if raw is None:
+        return None
+    key = raw.strip()
+    if not key or len(key) > _KEY_MAX_LENGTH or not key.isprintable():
+        raise ValidationError(
+            {
+                "idempotency_key": [
+                    _("The Idempotency-Key header must have 1 to %(max)s printable characters.")
+                    % {"max": _KEY_MAX_LENGTH}
+                ]
+            }
+        )
+    return key
+
+
+def agenda_items(user):
+    """The agenda items ``user`` may see, with the vote counts and the caller's own vote."""
+    mine = {"item": OuterRef("pk"), "member": user.pk}
+    return (
+        AgendaItem.objects.filter(application__in=applications_visible_to(user))
+        .select_related("application", "round")
+        .annotate(
+            votes_yes=Count("votes", filter=Q(votes__choice=Vote.Choice.YES)),
+            votes_no=Count("votes", filter=Q(votes__choice=Vote.Choice.NO)),
+            votes_abstain=Count("votes", filter=Q(votes__choice=Vote.Choice.ABSTAIN)),
+            my_vote=Subquery(Vote.objects.filter(**mine).values("choice")[:1]),
+            my_recusal=Exists(Recusal.objects.filter(**mine)),
+        )
+        .order_by("round", "position", "id")
+    )
+
+
+def _decisions(funding_round):
+    items = list(
+        funding_round.items.select_related("application")
+        .annotate(
+            approved_amount=Case(
+                When(state=ItemState.APPROVED, then=F("proposed_amount")), default=None
+            )
+        )
+        .order_by("position", "id")
+    )
+    return {
+        "id": funding_round.pk,
+        "closed_at": funding_round.closed_at,
+        "committed_total": sum((quantize(i.approved_amount) for i in items), ZERO),
+        "decisions": items,
+    }
+
+
+class RoundFilter(filters.FilterSet):
+    fiscal_year = IdFilter(field_name="fiscal_year_id", help_text=_("Fiscal year id"))
+    fund = filters.CharFilter(field_name="fiscal_year__fund__code", help_text=_("Fund code"))
+    state = filters.ChoiceFilter(choices=RoundState.choices)
+
+    class Meta:
+        model = FundingRound
+        fields = ["fiscal_year", "fund", "state"]
+
+
+# --- schema ------------------------------------------------------------------------------------
+_TAGS = ["rounds"]
+_BAD_INPUT = OpenApiResponse(description="Bad input: {field: [messages]}.")
+_NOT_FOUND = OpenApiResponse(description="Does not exist or is not visible to the caller.")
+_FORBIDDEN = OpenApiResponse(description="The caller's role may not do this.")
+_CONFLICT = OpenApiResponse(description="The current state forbids this: {detail, code}.")
+_CLOSE_CONFLICT = OpenApiResponse(
+    response=inline_serializer(
+        "CloseSessionConflict",
+        fields={
+            "detail": serializers.CharField(),
+            "code": serializers.CharField(),
+            "shortfalls": serializers.DictField(
+                child=serializers.CharField(),
+                required=False,
+                help_text=_(
+                    "Only with code insufficient_funds: the missing money per action field code."
+                ),
+            ),
+        },
+    ),
+    description=(
+        "Refused, nothing decided or booked: insufficient_funds (with shortfalls), "
+        "quorum_missing, proposal_missing, session_not_open (the round is not in session and "
+        "not decided), concurrent_change."
+    ),
+)
+_IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "1 to 100 printable characters. Closing is idempotent whatever the key: once the round "
+        "is decided, every further close answers 200 with the stored decisions and books "
+        "nothing (the request has no body, so no two close requests differ)."
+    ),
+)
+
+
+def _round_action(description, request=None, ok=RoundSerializer, ok_status=200, **extra):
+    responses = {ok_status: ok, 403: _FORBIDDEN, 404: _NOT_FOUND, 409: _CONFLICT}
+    if request is not None:
+        responses[400] = _BAD_INPUT
+    return extend_schema(
+        tags=_TAGS, description=description, request=request, responses=responses, **extra
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(tags=_TAGS, description="Every round; filter by fiscal year or state."),
+)
+class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = RoundSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = RoundFilter
+    lookup_value_converter = "int"
+    queryset = FundingRound.objects.select_related("fiscal_year__fund").order_by(
+        "fiscal_year__fund__code", "-fiscal_year__year", "number", "id"
+    )
+
+    def get_queryset(self):
+        # The agenda as the caller may see it (every page of the list, and the detail).
+        return self.queryset.prefetch_related(
+            Prefetch("items", queryset=agenda_items(self.request.user), to_attr="visible_items")
+        )
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "staff": is_staff_reader(self.request.user)}
+
+    def get_exception_handler(self):
+        return rounds_exception_handler
+
+    def _round(self):
+        return get_object_or_404(self.queryset, pk=self.kwargs["pk"])
+
+    def _detail(self, funding_round, status_code=status.HTTP_200_OK):
+        fresh = self.get_queryset().get(pk=funding_round.pk)
+        serializer = RoundSerializer(fresh, context=self.get_serializer_context())
+        return Response(serializer.data, status=status_code)
+
+    @extend_schema(tags=_TAGS, responses={200: RoundSerializer, 404: _NOT_FOUND})
+    def retrieve(self, request, pk=None):
+        """A round with its agenda (the items whose application the caller may see)."""
+        return self._detail(self._round())
+
+    @extend_schema(
+        tags=_TAGS,
+        request=RoundCreateSerializer,
+        responses={201: RoundSerializer, 400: _BAD_INPUT, 403: _FORBIDDEN},
+    )
+    def create(self, request):
+        """Plan a round (project office); its dates must not overlap the year's other rounds."""
+        _require_role(request.user, Role.PROJECT_OFFICE)
+        serializer = RoundCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        funding_round = services.plan_round(by=request.user, **serializer.validated_data)
+        return self._detail(funding_round, status.HTTP_201_CREATED)
+
+    @_round_action("Open the round for applications (project office): planned -> open.")
+    @action(detail=True, methods=["post"])
+    def open(self, request, pk=None):
+        funding_round = services.open_round(funding_round=self._round(), by=request.user)
+        return self._detail(funding_round)
+
+    @_round_action(
+        "Put an eligible (or deferred) application on the agenda of an open round (project "
+        "office). Answers the new agenda item. Not eligible: 409 not_eligible.",
+        request=AgendaAddSerializer,
+        ok=AgendaItemSerializer,
+        ok_status=201,
+    )
+    @action(detail=True, methods=["post"], serializer_class=AgendaAddSerializer)
+    def agenda(self, request, pk=None):
+        funding_round = self._round()
+        _require_role(request.user, Role.PROJECT_OFFICE)
+        serializer = AgendaAddSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        item = services.add_to_agenda(
+            funding_round=funding_round,
+            application=serializer.validated_data["application"],
+            by=request.user,
+        )
+        fresh = agenda_items(request.user).get(pk=item.pk)
+        return Response(
+            AgendaItemSerializer(fresh, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @_round_action("Close the round for submissions (project office): the agenda freezes.")
+    @action(detail=True, methods=["post"], url_path="close-submissions")
+    def close_submissions(self, request, pk=None):
+        funding_round = services.close_submissions(funding_round=self._round(), by=request.user)
+        return self._detail(funding_round)
+
+    @_round_action(
+        "Open the session (chair of the round's steering group): freezes who may vote and "
+        "recuses members of applicant organisations."
+    )
+    @action(detail=True, methods=["post"], url_path="open-session")
+    def open_session(self, request, pk=None):
+        funding_round = services.open_session(funding_round=self._round(), by=request.user)
+        return self._detail(funding_round)
+
+    @extend_schema(
+        tags=_TAGS,
+        request=None,
+        parameters=[_IDEMPOTENCY_PARAMETER],
+        description=(
+            "Close the session (chair): decides every item, books one commitment per approval "
+            "and answers the decisions. Refused as a whole (409, nothing booked) when an item "
+            "has no quorum, an approval has no proposal or an action field lacks funds "
+            "(`shortfalls`). A repeat after success answers 200 with the same decisions and "
+            "books nothing."
+        ),
+        responses={
+            200: RoundDecisionsSerializer,
+            400: OpenApiResponse(description="Malformed Idempotency-Key header."),
+            403: _FORBIDDEN,
+            404: _NOT_FOUND,
+            409: _CLOSE_CONFLICT,
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="close-session",
+        serializer_class=RoundDecisionsSerializer,
+    )
+    def close_session(self, request, pk=None):
+        funding_round = self._round()
+        _require_role(request.user, Role.CHAIR)
+        key = _idempotency_key(request)
+        try:
+            funding_round = services.close_session(funding_round=funding_round, by=request.user)
+        except services.RoundError as exc:
+            # The service refuses a second close (after checking the chair). A decided round
+            # has its decisions stored: answer them again, nothing is booked twice.
+            if exc.code != "session_not_open":
+                raise
+            funding_round.refresh_from_db()
+            if funding_round.state not in DECIDED_STATES:
+                raise
+        response = Response(RoundDecisionsSerializer(_decisions(funding_round)).data)
+        if key is not None:
+            response[IDEMPOTENCY_HEADER] = key
+        return response
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        tags=_TAGS, responses={200: AgendaItemSerializer, 404: _NOT_FOUND}, description=None
+    )
+)
+class AgendaItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Agenda items: the chair's proposal and deferral, the members' votes and recusals."""
+
+    serializer_class = AgendaItemSerializer
+    lookup_value_converter = "int"
+    queryset = AgendaItem.objects.none()  # for the schema; get_queryset scopes every request
+
+    def get_queryset(self):
+        return agenda_items(self.request.user)
+
+    def get_exception_handler(self):
+        return rounds_exception_handler
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "staff": is_staff_reader(self.request.user)}
+
+    def _answer(self, item):
+        fresh = self.get_queryset().get(pk=item.pk)
+        return Response(AgendaItemSerializer(fresh, context=self.get_serializer_context()).data)
+
+    @_round_action(
+        "The chair's proposal: an amount of at most the requested amount, and conditions.",
+        request=ProposalSerializer,
+        ok=AgendaItemSerializer,
+    )
+    @action(detail=True, methods=["post"], serializer_class=ProposalSerializer)
+    def proposal(self, request, pk=None):
+        item = self.get_object()
+        _require_role(request.user, Role.CHAIR)
+        serializer = ProposalSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        item = services.set_proposal(item=item, by=request.user, **serializer.validated_data)
+        return self._answer(item)
+
+    @_round_action(
+        "Vote yes, no or abstain (a member entitled in this session). A second vote replaces "
+        "the first while the session is open. Recused: 409 recused.",
+        request=VoteSerializer,
+        ok=AgendaItemSerializer,
+    )
+    @action(detail=True, methods=["post"], serializer_class=VoteSerializer)
+    def votes(self, request, pk=None):
+        item = self.get_object()
+        serializer = VoteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        item = services.cast_vote(
+            item=item, choice=serializer.validated_data["choice"], by=request.user
+        )
+        return self._answer(item)
+
+    @_round_action(
+        "A member declares a conflict of interest: recused from the item, an earlier vote on "
+        "it is withdrawn.",
+        ok=AgendaItemSerializer,
+    )
+    @action(detail=True, methods=["post"], serializer_class=AgendaItemSerializer)
+    def recusal(self, request, pk=None):
+        item = services.declare_conflict(item=self.get_object(), by=request.user)
+        return self._answer(item)
+
+    @_round_action(
+        "The chair defers the item: it is decided as deferred when the session closes.",
+        ok=AgendaItemSerializer,
+    )
+    @action(detail=True, methods=["post"], serializer_class=AgendaItemSerializer)
+    def defer(self, request, pk=None):
+        item = services.defer_item(item=self.get_object(), by=request.user)
+        return self._answer(item)
