@@ -302,37 +302,48 @@ def open_session(*, funding_round, by):
         locked.opened_at = timezone.now()
         locked.save(update_fields=["opened_at"])
         seats = list(_seats(locked).select_related("user"))
+        # One entitlement per person, even with two seats on the session day.
+        chairs = {seat.user_id for seat in seats if seat.is_chair}
+        people = {seat.user_id: seat.user for seat in seats}
         Entitlement.objects.bulk_create(
-            Entitlement(round=locked, user=seat.user, is_chair=seat.is_chair) for seat in seats
+            Entitlement(round=locked, user=user, is_chair=user_id in chairs)
+            for user_id, user in people.items()
         )
+        users = list(people.values())
         for item in locked.items.select_related("application"):
-            for seat in seats:
+            for user in users:
                 if voting.is_recused(
-                    member_organisation_ids(seat.user), item.application.organisation_id
+                    member_organisation_ids(user), item.application.organisation_id
                 ):
-                    Recusal.objects.create(
-                        item=item, member=seat.user, reason=Recusal.Reason.MEMBERSHIP
-                    )
+                    Recusal.objects.create(item=item, member=user, reason=Recusal.Reason.MEMBERSHIP)
         log_action(
             obj=locked,
             action="round.session_opened",
             by=by,
-            data={"entitled": [seat.user.username for seat in seats]},
+            data={"entitled": [user.username for user in users]},
         )
     return locked
 
 
 def _open_item(item):
-    locked = AgendaItem.objects.select_for_update().select_related("round").get(pk=item.pk)
-    if locked.round.state != RoundState.IN_SESSION:
+    # Round first, then the item: the same order as close_session, so they never deadlock.
+    funding_round = FundingRound.objects.select_for_update().get(pk=item.round_id)
+    if funding_round.state != RoundState.IN_SESSION:
         raise RoundError(_("The session is not open."), code="session_not_open")
+    locked = AgendaItem.objects.select_for_update().get(pk=item.pk)
+    locked.round = funding_round
     return locked
 
 
 def set_proposal(*, item, amount, conditions, by):
     """The chair's proposal: at most the requested amount."""
     _require_chair(by, item.round)
-    if not isinstance(amount, Decimal) or amount <= 0 or amount != quantize(amount):
+    if (
+        not isinstance(amount, Decimal)
+        or not amount.is_finite()
+        or amount <= 0
+        or amount != quantize(amount)
+    ):
         raise InvalidInput(fields={"amount": [_("The amount must be greater than zero.")]})
     with transaction.atomic():
         locked = _open_item(item)
