@@ -30,6 +30,12 @@ router.register("rounds", RoundViewSet, basename="round")
 router.register("agenda-items", AgendaItemViewSet, basename="agenda-item")
 
 urlpatterns = [
+    # API.md spells it without a trailing slash.
+    path(
+        "v1/rounds/<int:pk>/minutes.pdf",
+        RoundViewSet.as_view({"get": "minutes"}),
+        name="round-minutes-pdf",
+    ),
     path("v1/auth/token/", ObtainTokenView.as_view(), name="token"),
     path(
         "v1/fiscal-years/<int:pk>/transfers/",

@@ -15,6 +15,7 @@ from fund_manager.core.forms import add_domain_errors
 from fund_manager.core.roles import Role, has_role, is_staff_reader
 from fund_manager.funds.selectors import current_fiscal_year
 from fund_manager.organisations.models import Organisation
+from fund_manager.rounds.documents import latest_decided_item
 from policies import access
 from workflows.selectors import waiting_for_applicant
 
@@ -177,6 +178,7 @@ def detail(request, pk):
         "precheck": eligibility.precheck(application)[1] if can_edit else [],
         "latest_check": eligibility.latest_check(application) if application.submitted_at else None,
         "attachment_form": AttachmentForm() if can_edit else None,
+        "decided_item": latest_decided_item(application),
     }
     return render(request, "applications/detail.html", context)
 

@@ -26,6 +26,7 @@ from fund_manager.ledger.models import Account, AccountKind
 from policies import voting
 from policies.access import member_organisation_ids
 
+from . import notifications
 from .models import (
     AgendaItem,
     Entitlement,
@@ -485,6 +486,8 @@ def close_session(*, funding_round, by):
             item.outcome = outcome.to_dict()
             item.save(update_fields=["state", "outcome"])
             application.save()
+            if item.state != ItemState.DEFERRED:
+                notifications.decided(item)
             log_action(
                 obj=application,
                 action=f"application.{item.state}",

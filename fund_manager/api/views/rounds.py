@@ -25,14 +25,15 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from fund_manager.applications.selectors import applications_visible_to
 from fund_manager.core.errors import NotPermitted
 from fund_manager.core.money import ZERO, quantize
 from fund_manager.core.roles import Role, has_role, is_staff_reader
-from fund_manager.rounds import services
+from fund_manager.rounds import documents, services
+from fund_manager.rounds.document_views import pdf_response
 from fund_manager.rounds.models import (
     AgendaItem,
     FundingRound,
@@ -244,6 +245,21 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         funding_round = services.plan_round(by=request.user, **serializer.validated_data)
         return self._detail(funding_round, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=["rounds"],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        description="The minutes of a decided round as a tagged PDF (staff of that round).",
+    )
+    def minutes(self, request, pk=None):  # routed in api/urls.py: no trailing slash (API.md)
+        funding_round = get_object_or_404(FundingRound, pk=pk)
+        if not documents.can_read_minutes(request.user, funding_round):
+            raise NotPermitted()
+        if funding_round.state not in documents.MINUTES_STATES:
+            raise NotFound()
+        return pdf_response(
+            documents.minutes_pdf(funding_round), documents.minutes_filename(funding_round)
+        )
 
     @_round_action("Open the round for applications (project office): planned -> open.")
     @action(detail=True, methods=["post"])

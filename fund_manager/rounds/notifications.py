@@ -1,0 +1,63 @@
+"""E-mail to the applicant when the steering group has decided, sent only after the
+transaction commits (as ``applications.notifications``).
+
+The mail only announces the decision; the notice itself is the PDF behind the link
+(``rounds_documents:notice``), which the applicant downloads after logging in.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from fund_manager.core.money import format_amount
+from fund_manager.core.roles import Role
+
+from .models import ItemState
+
+
+def applicant_addresses(application) -> list[str]:
+    """The active provider members of the applicant organisation and its own address."""
+    members = get_user_model().objects.filter(
+        memberships__organisation_id=application.organisation_id,
+        groups__name=Role.PROVIDER,
+        is_active=True,
+    )
+    addresses = {user.email for user in members if user.email}
+    if application.organisation.email:
+        addresses.add(application.organisation.email)
+    return sorted(addresses)
+
+
+def decided(item):
+    """Tell the applicant of an approved or rejected agenda item; deferred or pending items
+    get no mail (a deferred application is decided in a later round)."""
+    if item.state not in (ItemState.APPROVED, ItemState.REJECTED):
+        return
+    application = item.application
+    recipients = applicant_addresses(application)
+    if not recipients:
+        return
+    site = settings.FM_SITE_URL.rstrip("/")
+    approved = item.state == ItemState.APPROVED
+    context = {
+        "application": application,
+        "round": item.round,
+        "approved": approved,
+        "amount": format_amount(item.proposed_amount, language=settings.LANGUAGE_CODE)
+        if approved
+        else "",
+        "notice_url": site + reverse("rounds_documents:notice", args=[application.pk]),
+        "url": site + reverse("applications:detail", args=[application.pk]),
+    }
+
+    def send():
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = render_to_string("emails/decision_subject.txt", context)
+            body = render_to_string("emails/decision.txt", context)
+        send_mail(" ".join(subject.split()), body, None, recipients)
+
+    transaction.on_commit(send)
