@@ -1,0 +1,81 @@
+"""Forms of the round pages. They parse input only; the rules live in ``rounds.services``
+(whose InvalidInput field names match the field names here)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fund_manager.core.forms import DateInput, MoneyFormField
+from fund_manager.core.money import format_amount
+from fund_manager.funds.models import FiscalYear
+
+from .models import Vote
+
+
+class PlanRoundForm(forms.Form):
+    fiscal_year = forms.ModelChoiceField(label=_("Fiscal year"), queryset=FiscalYear.objects)
+    number = forms.IntegerField(label=_("Number"), min_value=1, max_value=99)
+    submission_deadline = forms.DateField(label=_("Submission deadline"), widget=DateInput)
+    session_date = forms.DateField(label=_("Session date"), widget=DateInput)
+
+    def __init__(self, *args, years, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fiscal_year"].queryset = years.filter(state=FiscalYear.State.OPEN)
+
+    def service_data(self):
+        return {name: self.cleaned_data[name] for name in self.fields}
+
+
+class ApplicationChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return _("%(reference)s – %(title)s (%(applicant)s, %(amount)s)") % {
+            "reference": obj.reference or obj.pk,
+            "title": obj.title,
+            "applicant": obj.organisation,
+            "amount": format_amount(obj.requested_amount),
+        }
+
+
+class AddToAgendaForm(forms.Form):
+    applications = ApplicationChoiceField(
+        label=_("Eligible and deferred applications"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["applications"].queryset = queryset
+
+
+class ProposalForm(forms.Form):
+    amount = MoneyFormField(
+        label=_("Proposed amount"), help_text=_("At most the requested amount, e.g. 1.234,56")
+    )
+    conditions = forms.CharField(
+        label=_("Conditions"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Conditions attached to the approval (Auflagen), if any."),
+    )
+
+    @classmethod
+    def for_item(cls, item, data=None):
+        initial = {"amount": item.proposed_amount, "conditions": item.conditions}
+        return cls(data, prefix=f"item-{item.pk}", initial=initial)
+
+
+class VoteForm(forms.Form):
+    choice = forms.ChoiceField(label=_("Vote"), choices=Vote.Choice.choices)
+
+
+class MoveForm(forms.Form):
+    direction = forms.ChoiceField(choices=[("up", _("Up")), ("down", _("Down"))])
+
+
+class MoveToRoundForm(forms.Form):
+    target = forms.ModelChoiceField(label=_("Move to round"), queryset=None)
+
+    def __init__(self, *args, rounds, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].queryset = rounds
