@@ -202,68 +202,79 @@ def _application_year(application):
     return account.fiscal_year if account else application.fiscal_year
 
 
+def _move(application, year, source_kind, target_kind, kind, amount, by, key, reason, reference):
+    """One booking between two accounts of an application's action field in ``year``; the
+    application-level accounts (committed, disbursed) are the application's own."""
+    field = application.action_field
+
+    def account(account_kind):
+        own = account_kind in (AccountKind.COMMITTED, AccountKind.DISBURSED)
+        return account_for(
+            year, account_kind, action_field=field, application=application if own else None
+        )
+
+    return post_transfer(
+        fiscal_year=year,
+        source=account(source_kind),
+        target=account(target_kind),
+        amount=amount,
+        kind=kind,
+        reason=reason,
+        by=by,
+        idempotency_key=key,
+        application=application,
+        business_reference=reference,
+    )
+
+
 @transaction.atomic
 def commit(*, application, amount, by, idempotency_key, reason, business_reference=""):
     """Mittelbindung: available:F -> committed:A, on approval."""
-    year = application.fiscal_year
-    field = application.action_field
-    return post_transfer(
-        fiscal_year=year,
-        source=account_for(year, AccountKind.AVAILABLE, action_field=field),
-        target=account_for(
-            year, AccountKind.COMMITTED, action_field=field, application=application
-        ),
-        amount=amount,
-        kind=TransferKind.COMMITMENT,
-        reason=reason,
-        by=by,
-        idempotency_key=idempotency_key,
-        application=application,
-        business_reference=business_reference,
+    return _move(
+        application,
+        application.fiscal_year,
+        AccountKind.AVAILABLE,
+        AccountKind.COMMITTED,
+        TransferKind.COMMITMENT,
+        amount,
+        by,
+        idempotency_key,
+        reason,
+        business_reference,
     )
 
 
 @transaction.atomic
 def release(*, application, amount, by, idempotency_key, reason, business_reference=""):
     """Reduction, withdrawal or release of a commitment: committed:A -> available:F."""
-    year = _application_year(application)
-    field = application.action_field
-    return post_transfer(
-        fiscal_year=year,
-        source=account_for(
-            year, AccountKind.COMMITTED, action_field=field, application=application
-        ),
-        target=account_for(year, AccountKind.AVAILABLE, action_field=field),
-        amount=amount,
-        kind=TransferKind.RELEASE,
-        reason=reason,
-        by=by,
-        idempotency_key=idempotency_key,
-        application=application,
-        business_reference=business_reference,
+    return _move(
+        application,
+        _application_year(application),
+        AccountKind.COMMITTED,
+        AccountKind.AVAILABLE,
+        TransferKind.RELEASE,
+        amount,
+        by,
+        idempotency_key,
+        reason,
+        business_reference,
     )
 
 
 @transaction.atomic
 def disburse(*, application, amount, by, idempotency_key, reason, business_reference=""):
     """Payment confirmed: committed:A -> disbursed:A."""
-    year = _application_year(application)
-    field = application.action_field
-    return post_transfer(
-        fiscal_year=year,
-        source=account_for(
-            year, AccountKind.COMMITTED, action_field=field, application=application
-        ),
-        target=account_for(
-            year, AccountKind.DISBURSED, action_field=field, application=application
-        ),
-        amount=amount,
-        kind=TransferKind.DISBURSEMENT,
-        reason=reason,
-        by=by,
-        idempotency_key=idempotency_key,
-        application=application,
-        business_reference=business_reference,
+    return _move(
+        application,
+        _application_year(application),
+        AccountKind.COMMITTED,
+        AccountKind.DISBURSED,
+        TransferKind.DISBURSEMENT,
+        amount,
+        by,
+        idempotency_key,
+        reason,
+        business_reference,
     )
 
 
@@ -272,26 +283,22 @@ def refund(*, application, amount, by, idempotency_key, reason, business_referen
     """Refund received: disbursed:A -> available:F of the same year."""
     year = (
         Account.objects.filter(application=application, kind=AccountKind.DISBURSED, balance__gt=0)
-        .select_related("fiscal_year")
         .order_by("-fiscal_year__year")
         .values_list("fiscal_year", flat=True)
         .first()
     )
     year = FiscalYear.objects.get(pk=year) if year else application.fiscal_year
-    field = application.action_field
-    return post_transfer(
-        fiscal_year=year,
-        source=account_for(
-            year, AccountKind.DISBURSED, action_field=field, application=application
-        ),
-        target=account_for(year, AccountKind.AVAILABLE, action_field=field),
-        amount=amount,
-        kind=TransferKind.REFUND,
-        reason=reason,
-        by=by,
-        idempotency_key=idempotency_key,
-        application=application,
-        business_reference=business_reference,
+    return _move(
+        application,
+        year,
+        AccountKind.DISBURSED,
+        AccountKind.AVAILABLE,
+        TransferKind.REFUND,
+        amount,
+        by,
+        idempotency_key,
+        reason,
+        business_reference,
     )
 
 
