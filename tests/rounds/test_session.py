@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from fund_manager.applications.models import State
+from fund_manager.core.errors import NotPermitted
 from fund_manager.ledger.models import Account, AccountKind, Transfer, TransferKind
 from fund_manager.organisations.models import Membership
 from fund_manager.rounds import services
@@ -148,7 +149,7 @@ def test_a_member_of_the_applicant_is_recused_and_cannot_vote(setting):
 def test_an_outsider_cannot_vote_and_nobody_votes_after_closing(setting):
     (item,) = in_session(setting, eligible_application(setting))
     outsider = user_with_role("steering_member")
-    with pytest.raises(services.NotPermitted):
+    with pytest.raises(NotPermitted):
         services.cast_vote(item=item, choice="yes", by=outsider)
     vote_all(setting, item, ["no"] * 4)
     services.close_session(funding_round=setting["round"], by=setting["chair"])
@@ -169,7 +170,7 @@ def test_closing_twice_books_nothing_twice(setting):
 def test_only_the_chair_closes_and_a_deferred_item_returns_later(setting):
     application = eligible_application(setting)
     (item,) = in_session(setting, application)
-    with pytest.raises(services.NotPermitted):
+    with pytest.raises(NotPermitted):
         services.close_session(funding_round=setting["round"], by=setting["members"][1])
     services.defer_item(item=item, by=setting["chair"])
     services.close_session(funding_round=setting["round"], by=setting["chair"])

@@ -1,0 +1,55 @@
+"""Funding rounds: every write, one module per topic.
+
+- ``planning``: plan and open rounds, the agenda (add, reorder, move), the deadline job;
+- ``session``: open the session, proposals, votes, recusal, deferral, closing with the
+  commitments, signing the minutes.
+
+Every function takes the acting user and checks its role itself; the decision rules are the
+pure functions of ``policies.voting``; money moves only through ``ledger.services.commit``.
+Import from here (``from fund_manager.rounds import services``), not from the modules.
+"""
+
+from ._common import FundingShortfall, RoundError
+from .planning import (
+    add_to_agenda,
+    close_due_rounds,
+    close_submissions,
+    move_item,
+    move_to_round,
+    next_open_round,
+    open_round,
+    plan_round,
+    rounds_per_year_warning,
+    schedule_eligible,
+)
+from .session import (
+    cast_vote,
+    close_session,
+    declare_conflict,
+    defer_item,
+    open_session,
+    set_proposal,
+    tally,
+)
+
+__all__ = [
+    "FundingShortfall",
+    "RoundError",
+    "add_to_agenda",
+    "cast_vote",
+    "close_due_rounds",
+    "close_session",
+    "close_submissions",
+    "declare_conflict",
+    "defer_item",
+    "move_item",
+    "move_to_round",
+    "next_open_round",
+    "open_round",
+    "open_session",
+    "plan_round",
+    "rounds_per_year_warning",
+    "schedule_eligible",
+    "set_proposal",
+    "tally",
+]

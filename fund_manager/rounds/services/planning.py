@@ -1,0 +1,205 @@
+"""Planning a year's rounds and their agendas (project office), and the deadline job."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fund_manager.applications.models import Application, State
+from fund_manager.core.audit import log_action
+from fund_manager.core.errors import InvalidInput
+from fund_manager.core.roles import Role
+
+from ..models import AgendaItem, FundingRound, RoundState
+from ._common import RoundError, _lock, _require, _transition
+
+
+def plan_round(*, fiscal_year, number, submission_deadline, session_date, by):
+    """A new round; dates must not overlap the year's other rounds and must be in order."""
+    _require(by, Role.PROJECT_OFFICE)
+    if not fiscal_year.is_open:
+        raise RoundError(_("The fiscal year is closed."), code="fiscal_year_closed")
+    errors = {}
+    if session_date < submission_deadline:
+        errors["session_date"] = [_("The session cannot be before the submission deadline.")]
+    others = FundingRound.objects.filter(fiscal_year=fiscal_year)
+    if others.filter(number=number).exists():
+        errors["number"] = [_("This round number already exists in the fiscal year.")]
+    for other in others:
+        before = other.number < number
+        if (before and other.session_date >= submission_deadline) or (
+            not before and other.submission_deadline <= session_date
+        ):
+            errors.setdefault("submission_deadline", []).append(
+                _("The dates overlap or are out of order with round %(n)s.") % {"n": other.number}
+            )
+    if errors:
+        raise InvalidInput(fields=errors)
+    with transaction.atomic():
+        funding_round = FundingRound.objects.create(
+            fiscal_year=fiscal_year,
+            number=number,
+            submission_deadline=submission_deadline,
+            session_date=session_date,
+        )
+        log_action(obj=funding_round, action="round.planned", by=by, data={"number": number})
+    return funding_round
+
+
+def rounds_per_year_warning(fiscal_year):
+    """The seed: applications 'about four to six times a year' – a warning, not a rule."""
+    count = FundingRound.objects.filter(fiscal_year=fiscal_year).count()
+    if count < 4:
+        return _("This fiscal year has only %(n)s rounds; the fund plans four to six.") % {
+            "n": count
+        }
+    if count > 6:
+        return _("This fiscal year has %(n)s rounds; the fund plans four to six.") % {"n": count}
+    return ""
+
+
+def open_round(*, funding_round, by):
+    """Open for applications; eligible and deferred applications that met its deadline and wait
+    for a round are put on its agenda."""
+    _require(by, Role.PROJECT_OFFICE)
+    with transaction.atomic():
+        locked = _lock(FundingRound, funding_round.pk)
+        _transition(locked, "open")
+        log_action(obj=locked, action="round.opened", by=by)
+        waiting = Application.objects.filter(
+            fiscal_year=locked.fiscal_year,
+            state__in=[State.ELIGIBLE, State.DEFERRED],
+            submitted_at__date__lte=locked.submission_deadline,
+        ).order_by("submitted_at", "id")
+        for application in waiting:
+            add_to_agenda(funding_round=locked, application=application, by=by)
+    return locked
+
+
+def next_open_round(application):
+    """The first open round of the application's year whose deadline it met."""
+    submitted_on = timezone.localdate(application.submitted_at)
+    return (
+        FundingRound.objects.filter(
+            fiscal_year=application.fiscal_year,
+            state=RoundState.OPEN,
+            submission_deadline__gte=submitted_on,
+        )
+        .order_by("number")
+        .first()
+    )
+
+
+def schedule_eligible(*, application, by):
+    """An application found eligible goes on the agenda of the next round whose deadline it
+    met; without such a round it waits (``open_round`` picks it up)."""
+    funding_round = next_open_round(application)
+    if funding_round is None:
+        return None
+    return add_to_agenda(funding_round=funding_round, application=application, by=by)
+
+
+def add_to_agenda(*, funding_round, application, by):
+    """Put an eligible (or deferred) application on the agenda of an open round."""
+    _require(by, Role.PROJECT_OFFICE)
+    return _put_on_agenda(funding_round, application, by)
+
+
+def _put_on_agenda(funding_round, application, by):
+    with transaction.atomic():
+        locked_round = _lock(FundingRound, funding_round.pk)
+        if locked_round.state != RoundState.OPEN:
+            raise RoundError(_("Applications can only be added to an open round."))
+        locked = _lock(Application, application.pk)
+        if locked.state not in (State.ELIGIBLE, State.DEFERRED):
+            raise RoundError(
+                _("Only eligible or deferred applications can be put on the agenda."),
+                code="not_eligible",
+            )
+        if locked.fiscal_year_id != locked_round.fiscal_year_id:
+            raise RoundError(_("The application belongs to another fiscal year."))
+        position = locked_round.items.count() + 1
+        item = AgendaItem.objects.create(round=locked_round, application=locked, position=position)
+        locked.schedule()
+        locked.save()
+        log_action(
+            obj=locked,
+            action="application.scheduled",
+            by=by,
+            data={"round": str(locked_round), "position": position},
+        )
+    return item
+
+
+def move_item(*, item, direction, by):
+    """Reorder the agenda: swap the item with its neighbour ("up" or "down")."""
+    _require(by, Role.PROJECT_OFFICE)
+    if direction not in ("up", "down"):
+        raise InvalidInput(fields={"direction": [_("Move up or down.")]})
+    with transaction.atomic():
+        locked_round = _lock(FundingRound, item.round_id)
+        if locked_round.state not in (RoundState.OPEN, RoundState.CLOSED):
+            raise RoundError(_("The agenda can no longer be changed."))
+        items = list(locked_round.items.order_by("position", "id"))
+        index = next(i for i, other in enumerate(items) if other.pk == item.pk)
+        neighbour = index - 1 if direction == "up" else index + 1
+        if 0 <= neighbour < len(items):
+            items[index], items[neighbour] = items[neighbour], items[index]
+        for position, other in enumerate(items, start=1):
+            if other.position != position:
+                other.position = position
+                other.save(update_fields=["position"])
+    return locked_round
+
+
+def move_to_round(*, item, target_round, by):
+    """Move an agenda item to another open round of the same fiscal year."""
+    _require(by, Role.PROJECT_OFFICE)
+    with transaction.atomic():
+        source = _lock(FundingRound, item.round_id)
+        target = _lock(FundingRound, target_round.pk)
+        if source.state != RoundState.OPEN or target.state != RoundState.OPEN:
+            raise RoundError(_("Items can only be moved between open rounds."))
+        if source.fiscal_year_id != target.fiscal_year_id or source.pk == target.pk:
+            raise InvalidInput(fields={"round": [_("Choose another round of the same year.")]})
+        locked = AgendaItem.objects.select_for_update().get(pk=item.pk)
+        locked.round = target
+        locked.position = target.items.count() + 1
+        locked.save(update_fields=["round", "position"])
+        for position, other in enumerate(source.items.order_by("position", "id"), start=1):
+            if other.position != position:
+                other.position = position
+                other.save(update_fields=["position"])
+        log_action(
+            obj=locked.application,
+            action="application.moved_to_round",
+            by=by,
+            data={"from": str(source), "to": str(target)},
+        )
+    return locked
+
+
+def close_due_rounds(*, today=None):
+    """The scheduled job (``manage.py close_due_rounds``, daily): every open round whose
+    submission deadline has passed stops taking applications; its agenda is frozen and the
+    chair finds "prepare the session" in the inbox. Returns the rounds closed."""
+    today = today or timezone.localdate()
+    closed = []
+    for funding_round in FundingRound.objects.filter(
+        state=RoundState.OPEN, submission_deadline__lt=today
+    ).order_by("pk"):
+        closed.append(_close_submissions(funding_round, by=None))
+    return closed
+
+
+def close_submissions(*, funding_round, by):
+    """At the deadline the agenda freezes."""
+    _require(by, Role.PROJECT_OFFICE)
+    return _close_submissions(funding_round, by=by)
+
+
+def _close_submissions(funding_round, *, by):
+    with transaction.atomic():
+        locked = _lock(FundingRound, funding_round.pk)
+        _transition(locked, "close_submissions")
+        log_action(obj=locked, action="round.submissions_closed", by=by)
+    return locked

@@ -1,0 +1,38 @@
+"""Pages of the funding rounds: planning and agenda (project office), the session (chair),
+voting on one's own device (members) and the live tally as JSON.
+
+Thin: check who may see the page, parse a form, call a service, show the result. The services
+check the same permissions again; their errors become form errors or messages here (or a
+JSON body with ``detail`` and ``code`` for the voting page's fetch requests).
+"""
+
+from .planning import (
+    add_items,
+    close_submissions,
+    move_item,
+    move_to_round,
+    open_round,
+    round_detail,
+    round_list,
+)
+from .session import close_session, defer, open_session, proposal, session
+from .voting import cast_vote, declare_conflict, tally_json, vote_page
+
+__all__ = [
+    "add_items",
+    "cast_vote",
+    "close_session",
+    "close_submissions",
+    "declare_conflict",
+    "defer",
+    "move_item",
+    "move_to_round",
+    "open_round",
+    "open_session",
+    "proposal",
+    "round_detail",
+    "round_list",
+    "session",
+    "tally_json",
+    "vote_page",
+]

@@ -1,0 +1,167 @@
+"""The chair's session pages: open, proposals, deferral, closing."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from fund_manager.core.errors import DomainError, InvalidInput
+from fund_manager.core.forms import add_domain_errors
+
+from .. import selectors, services
+from ..forms import (
+    ProposalForm,
+)
+from ..models import RoundState
+from ._common import (
+    _at_item,
+    _confirm,
+    _guard,
+    _item,
+    _report,
+)
+
+
+# --- the session (chair) ------------------------------------------------------------------------
+def _session_page(request, funding_round, access, bound=None):
+    rows = selectors.session_rows(funding_round, request.user)
+    editable = funding_round.state == RoundState.IN_SESSION
+    items = []
+    for row in rows:
+        form = None
+        if editable:
+            matches = bound is not None and bound.prefix == f"item-{row.item.pk}"
+            form = bound if matches else ProposalForm.for_item(row.item)
+        items.append((row, form))
+    return render(
+        request,
+        "rounds/session.html",
+        {"round": funding_round, "access": access, "rows": items, "live": editable},
+    )
+
+
+@login_required
+@require_GET
+def session(request, pk):
+    funding_round, access = _guard(request, pk, "is_chair")
+    return _session_page(request, funding_round, access)
+
+
+@login_required
+def open_session(request, pk):
+    funding_round, _access = _guard(request, pk, "is_chair")
+    if request.method == "POST":
+        try:
+            services.open_session(funding_round=funding_round, by=request.user)
+        except DomainError as error:
+            _report(request, error)
+        else:
+            messages.success(request, _("The session is open; the members can vote now."))
+        return redirect("rounds:session", pk=pk)
+    names = selectors.member_names(funding_round)
+    return _confirm(
+        request,
+        title=_("Open the session of round %(round)s") % {"round": funding_round},
+        text=_(
+            "Opening the session fixes who is entitled to vote and recuses every member who "
+            "belongs to an applicant organisation from that item. This cannot be undone."
+        ),
+        button=_("Open the session now"),
+        cancel=reverse("rounds:session", args=[pk]),
+        lines=[_("Entitled to vote: %(names)s") % {"names": ", ".join(names) or "–"}],
+    )
+
+
+@login_required
+@require_POST
+def proposal(request, pk, item_pk):
+    funding_round, access = _guard(request, pk, "is_chair")
+    item = _item(funding_round, item_pk)
+    form = ProposalForm.for_item(item, request.POST)
+    if form.is_valid():
+        try:
+            services.set_proposal(
+                item=item,
+                amount=form.cleaned_data["amount"],
+                conditions=form.cleaned_data["conditions"],
+                by=request.user,
+            )
+        except InvalidInput as error:
+            add_domain_errors(form, error)
+        except DomainError as error:
+            _report(request, error)
+            return _at_item("rounds:session", funding_round, item)
+        else:
+            messages.success(
+                request,
+                _("The proposal for item %(position)s has been saved.")
+                % {"position": item.position},
+            )
+            return _at_item("rounds:session", funding_round, item)
+    messages.error(request, _("Please correct the marked fields. The proposal was not saved."))
+    return _session_page(request, funding_round, access, bound=form)
+
+
+@login_required
+def defer(request, pk, item_pk):
+    funding_round, _access = _guard(request, pk, "is_chair")
+    item = _item(funding_round, item_pk)
+    if request.method == "POST":
+        try:
+            services.defer_item(item=item, by=request.user)
+        except DomainError as error:
+            _report(request, error)
+        else:
+            messages.success(
+                request,
+                _("Item %(position)s will be deferred to the next round when the session closes.")
+                % {"position": item.position},
+            )
+        return _at_item("rounds:session", funding_round, item)
+    return _confirm(
+        request,
+        title=_("Defer item %(position)s") % {"position": item.position},
+        text=_(
+            "“%(title)s” (%(reference)s) will not be decided in this session; it goes back to "
+            "the project office for the next round. This cannot be undone in this session."
+        )
+        % {"title": item.application.title, "reference": item.application.reference},
+        button=_("Defer the item"),
+        cancel=reverse("rounds:session", args=[pk]),
+        danger=True,
+    )
+
+
+@login_required
+def close_session(request, pk):
+    """GET shows the outcomes as they would be decided now; POST with ``confirm`` decides."""
+    funding_round, _access = _guard(request, pk, "is_chair")
+    shortfalls = []
+    if request.method == "POST":
+        try:
+            services.close_session(funding_round=funding_round, by=request.user)
+        except services.FundingShortfall as error:
+            shortfalls = selectors.shortfall_rows(funding_round, error.shortfalls)
+            messages.error(
+                request,
+                _("The approvals exceed the available funds. Nothing was booked or decided."),
+            )
+        except DomainError as error:
+            _report(request, error)
+        else:
+            messages.success(request, _("The session is closed and every item is decided."))
+            return redirect("rounds:session", pk=pk)
+    rows = selectors.session_rows(funding_round)
+    return render(
+        request,
+        "rounds/close_session.html",
+        {
+            "round": funding_round,
+            "rows": rows,
+            "fields": selectors.funds_check(funding_round, rows),
+            "shortfalls": shortfalls,
+            "open": funding_round.state == RoundState.IN_SESSION,
+        },
+    )
