@@ -1,11 +1,24 @@
-"""ApplicationFlow: who has to do what next with an application.
+"""The human processes: who has to do what next.
+
+ApplicationFlow, one per application::
 
     submitted ─▶ check "Fördervoraussetzungen prüfen" (project office queue)
-                   ├─ eligible / ineligible ─▶ end (the rounds issue continues from eligible)
-                   └─ changes requested ─▶ wait for the applicant ─▶ check again
+                   ├─ changes requested ─▶ wait for the applicant ─▶ check again
+                   ├─ eligible ─▶ wait for the steering group's decision
+                   │                ├─ deferred ─▶ wait for the next round's decision
+                   │                └─ approved / rejected ─▶ end (payments continue)
+                   └─ ineligible ─▶ end
 
-Nodes call the services; they never change the application themselves. Started by
-``applications.services.submit_application`` through ``workflows.services``.
+RoundFlow, one per funding round, started when its submission deadline has passed::
+
+    deadline ─▶ "Sitzung vorbereiten" (chair) ─▶ session opened
+             ─▶ "Sitzung leiten" (whoever opened it) ─▶ session closed
+             ─▶ "Niederschrift unterzeichnen" (the same person) ─▶ minutes signed ─▶ end
+
+Nodes call the services; they never change a record themselves. The tasks are completed by
+the services that do the work (``workflows.services``), so the record's state (django-fsm-2)
+and the process (viewflow) move together in one transaction. Flow and node names are stored
+in the database: treat them as a public API.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -14,18 +27,22 @@ from viewflow.workflow import flow, lock
 
 from fund_manager.applications.models import State
 
-from .models import ApplicationProcess
+from .models import ApplicationProcess, RoundProcess
+
+# The states in which an application waits for the steering group (eligible: not yet on an
+# agenda; scheduled: on one; deferred: for the next round).
+AWAITING_DECISION = (State.ELIGIBLE, State.SCHEDULED, State.DEFERRED)
 
 
-def _task_view(request, **kwargs):  # pragma: no cover - tasks are run by workflows.views
-    raise NotImplementedError("ApplicationFlow tasks are executed through workflows.views.")
+def _task_view(request, **kwargs):  # pragma: no cover - tasks are run by the app's pages
+    raise NotImplementedError("Tasks are executed through the pages of workflows and rounds.")
 
 
 class ApplicationFlow(flow.Flow):
     process_class = ApplicationProcess
     lock_impl = lock.select_for_update_lock
     process_title = _("Application")
-    process_description = _("From submission to the decision on eligibility.")
+    process_description = _("From submission to the decision of the steering group.")
 
     start = flow.StartHandle(this.start_process).Next(this.check)
 
@@ -42,6 +59,10 @@ class ApplicationFlow(flow.Flow):
             this.await_changes,
             lambda activation: activation.process.application.state == State.CHANGES_REQUESTED,
         )
+        .Case(
+            this.await_decision,
+            lambda activation: activation.process.application.state in AWAITING_DECISION,
+        )
         .Default(this.end)
     )
 
@@ -51,6 +72,21 @@ class ApplicationFlow(flow.Flow):
         .Next(this.check)
     )
 
+    await_decision = (
+        flow.Handle(this.decided)
+        .Annotation(title=_("Waiting for the steering group’s decision"))
+        .Next(this.after_decision)
+    )
+
+    after_decision = (
+        flow.Switch()
+        .Case(
+            this.await_decision,
+            lambda activation: activation.process.application.state in AWAITING_DECISION,
+        )
+        .Default(this.end)
+    )
+
     end = flow.End()
 
     def start_process(self, activation, application):
@@ -58,4 +94,58 @@ class ApplicationFlow(flow.Flow):
         return activation.process
 
     def resubmitted(self, activation):
+        return activation.process
+
+    def decided(self, activation):
+        return activation.process
+
+
+def _chair_of(activation):
+    """The chair seat of the round's steering group on the session day (or nobody: then the
+    task waits in the queue of everyone with the chair role)."""
+    from fund_manager.rounds.selectors import chair_of_round
+
+    return chair_of_round(activation.process.funding_round)
+
+
+def _session_leader(activation):
+    return activation.process.funding_round.chaired_by
+
+
+class RoundFlow(flow.Flow):
+    process_class = RoundProcess
+    lock_impl = lock.select_for_update_lock
+    process_title = _("Funding round")
+    process_description = _("From the submission deadline to the signed minutes.")
+
+    start = flow.StartHandle(this.start_process).Next(this.prepare)
+
+    prepare = (
+        flow.View(_task_view)
+        .Annotation(title=_("Prepare the session"))
+        .Permission("rounds.chair_session")
+        .Assign(_chair_of)
+        .Next(this.conduct)
+    )
+
+    conduct = (
+        flow.View(_task_view)
+        .Annotation(title=_("Chair the session"))
+        .Permission("rounds.chair_session")
+        .Assign(_session_leader)
+        .Next(this.sign)
+    )
+
+    sign = (
+        flow.View(_task_view)
+        .Annotation(title=_("Sign the minutes"))
+        .Permission("rounds.chair_session")
+        .Assign(_session_leader)
+        .Next(this.end)
+    )
+
+    end = flow.End()
+
+    def start_process(self, activation, funding_round):
+        activation.process.funding_round = funding_round
         return activation.process

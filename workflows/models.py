@@ -19,3 +19,19 @@ class ApplicationProcess(Process):
     class Meta:
         verbose_name = _("application process")
         verbose_name_plural = _("application processes")
+
+
+class RoundProcess(Process):
+    """The chair's process of one funding round, from the submission deadline to the signed
+    minutes (viewflow). Flow and node names are stored in the database: a public API."""
+
+    funding_round = models.OneToOneField(
+        "rounds.FundingRound",
+        verbose_name=_("funding round"),
+        on_delete=models.PROTECT,
+        related_name="process",
+    )
+
+    class Meta:
+        verbose_name = _("round process")
+        verbose_name_plural = _("round processes")

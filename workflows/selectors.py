@@ -3,15 +3,19 @@
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
 from django.utils import timezone
 from viewflow.workflow.status import STATUS
 
 from fund_manager.core.roles import Role, is_staff_reader, user_roles
 
-from .flows import ApplicationFlow
+from .flows import ApplicationFlow, RoundFlow
 
-HUMAN_NODES = [ApplicationFlow.check]
+ROUND_NODES = [RoundFlow.prepare, RoundFlow.conduct, RoundFlow.sign]
+HUMAN_NODES = [ApplicationFlow.check, *ROUND_NODES]
+# The permissions that put a task into a group's queue (``.Permission`` of the nodes).
+QUEUE_PERMISSIONS = ("applications.review_application", "rounds.chair_session")
 
 
 def _tasks():
@@ -21,6 +25,7 @@ def _tasks():
             "owner",
             "process__applicationprocess__application__organisation",
             "process__applicationprocess__application__action_field",
+            "process__roundprocess__funding_round__fiscal_year__fund",
         )
         .order_by("created", "id")
     )
@@ -33,7 +38,7 @@ def my_tasks(user):
 
 def queue(user):
     """Unassigned tasks of the groups ``user`` belongs to (by the task's permission)."""
-    permissions = [perm for perm in {"applications.review_application"} if user.has_perm(perm)]
+    permissions = [perm for perm in QUEUE_PERMISSIONS if user.has_perm(perm)]
     if not permissions:
         return _tasks().none()
     return _tasks().filter(status=STATUS.NEW, owner_permission__in=permissions)
@@ -43,13 +48,30 @@ def overdue_before():
     return timezone.now() - datetime.timedelta(days=settings.FM_TASK_OVERDUE_DAYS)
 
 
+def _subprocess(process, name):
+    try:
+        return getattr(process, name)
+    except ObjectDoesNotExist:
+        return None
+
+
 def annotate(tasks):
-    """Attach the application and an overdue flag to each task (no extra queries)."""
+    """Attach the application or the funding round, and an overdue flag, to each task (no
+    extra queries). Preparing and chairing a session are overdue once its session day has
+    passed; every other task after ``FM_TASK_OVERDUE_DAYS``."""
     limit = overdue_before()
+    today = timezone.localdate()
     rows = []
     for task in tasks:
-        task.application = task.process.applicationprocess.application
-        task.overdue = task.created < limit
+        application_process = _subprocess(task.process, "applicationprocess")
+        round_process = _subprocess(task.process, "roundprocess")
+        task.application = application_process.application if application_process else None
+        task.funding_round = round_process.funding_round if round_process else None
+        task.is_signing = task.flow_task == RoundFlow.sign
+        if task.funding_round is not None and not task.is_signing:
+            task.overdue = task.funding_round.session_date < today
+        else:
+            task.overdue = task.created < limit
         rows.append(task)
     return rows
 

@@ -1,4 +1,5 @@
-"""Process-level actions on the ApplicationFlow: start, claim, release and complete tasks.
+"""Process-level actions: the ApplicationFlow (start, claim, release and complete the check,
+the steering group's decision) and the RoundFlow (the chair's tasks of a funding round).
 
 The check task's decision runs the application services (``start_review``, ``mark_eligible``,
 ``mark_ineligible``, ``request_changes``) inside the task's activation, so the record's state
@@ -19,8 +20,8 @@ from fund_manager.core.errors import ConcurrentChange, InvalidInput, InvalidTran
 from fund_manager.rounds import services as rounds
 from policies import access
 
-from .flows import ApplicationFlow
-from .models import ApplicationProcess
+from .flows import ApplicationFlow, RoundFlow
+from .models import ApplicationProcess, RoundProcess
 
 OPEN_TASK = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
@@ -75,6 +76,68 @@ def application_withdrawn(application):
         process.status = PROCESS.CANCELED
         process.finished = timezone.now()
         process.save(update_fields=["status", "finished"])
+
+
+def application_decided(application):
+    """The steering group decided (approved, rejected or deferred): the wait for the decision
+    ends; a deferred application waits again, for the next round. Processes that ended at the
+    eligibility check before the flow knew about decisions have nothing waiting."""
+    waiting = open_task(application, ApplicationFlow.await_decision)
+    if waiting is not None:
+        ApplicationFlow.await_decision.run(waiting)
+
+
+# --- the round's tasks (called by rounds.services, inside their transaction) --------------------
+def round_task(funding_round, node):
+    process = RoundProcess.objects.filter(funding_round=funding_round).first()
+    if process is None:
+        return None
+    return (
+        RoundFlow.task_class.objects.filter(process=process, flow_task=node, status__in=OPEN_TASK)
+        .order_by("-created")
+        .first()
+    )
+
+
+def round_submissions_closed(funding_round):
+    """The deadline has passed: the chair gets "prepare the session" (once per round)."""
+    if not RoundProcess.objects.filter(funding_round=funding_round).exists():
+        RoundFlow.start.run(funding_round=funding_round)
+
+
+def _complete_round_task(funding_round, node, by):
+    """Done by whoever did the work (the chair, or the deputy standing in): the task is
+    taken over by that person first, so the inbox shows who did it."""
+    task = round_task(funding_round, node)
+    if task is None:
+        # A round whose deadline passed before the RoundFlow existed has no process.
+        return None
+    try:
+        if task.owner_id != by.pk:
+            with task.activation() as activation:
+                if activation.task.status == STATUS.NEW:
+                    activation.assign(by)
+                else:
+                    activation.reassign(by)
+            task.refresh_from_db()
+        with task.activation() as activation:
+            activation.start(None)
+            activation.execute()
+    except FlowLockFailed as exc:
+        raise ConcurrentChange() from exc
+    return task
+
+
+def round_session_opened(funding_round, by):
+    return _complete_round_task(funding_round, RoundFlow.prepare, by)
+
+
+def round_session_closed(funding_round, by):
+    return _complete_round_task(funding_round, RoundFlow.conduct, by)
+
+
+def round_minutes_signed(funding_round, by):
+    return _complete_round_task(funding_round, RoundFlow.sign, by)
 
 
 # --- the check task ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from fund_manager.core.roles import Role, has_role, is_staff_reader
 from fund_manager.funds.selectors import current_fiscal_year
 from fund_manager.organisations.models import Organisation
 from fund_manager.rounds.documents import latest_decided_item
+from fund_manager.rounds.forms import NotificationForm
 from policies import access
 from workflows.selectors import waiting_for_applicant
 
@@ -167,6 +168,7 @@ def detail(request, pk):
     application = _get_visible(request, pk)
     can_edit = access.can_edit_content(request.user, application) and application.is_editable
     allowed = access.allowed_transitions(request.user, application)
+    decided_item = latest_decided_item(application)
     context = {
         "application": application,
         "history": selectors.application_history(application),
@@ -178,7 +180,11 @@ def detail(request, pk):
         "precheck": eligibility.precheck(application)[1] if can_edit else [],
         "latest_check": eligibility.latest_check(application) if application.submitted_at else None,
         "attachment_form": AttachmentForm() if can_edit else None,
-        "decided_item": latest_decided_item(application),
+        "decided_item": decided_item,
+        # The project office records when the notice reached the applicant.
+        "notice_form": NotificationForm.for_item(decided_item)
+        if decided_item and has_role(request.user, Role.PROJECT_OFFICE)
+        else None,
     }
     return render(request, "applications/detail.html", context)
 

@@ -56,7 +56,7 @@ ROLE_PERMISSIONS = {
         "organisations.change_organisation",
     ],
     Role.STEERING_MEMBER: [*_READ_ALL],
-    Role.CHAIR: [*_READ_ALL],
+    Role.CHAIR: [*_READ_ALL, "rounds.chair_session"],
     Role.FINANCE: [
         *_READ_ALL,
         "funds.change_fiscalyear",

@@ -269,6 +269,7 @@ class Seeder:
         self.seed_projects_2017()
         demo_rounds.history_2017(self)
         self.current_examples()
+        demo_rounds.current_rounds(self)
 
     # --- reference data ---------------------------------------------------------------------
     def reference_data(self):
@@ -478,6 +479,13 @@ class Seeder:
             ("traeger2", "Fußball-Ferienlager", "kinder-jugend-familie", "in_review"),
             ("traeger2", "Vereinsfahrt ins Ausland", "teilhabe", "ineligible"),
             ("caritas", "Familienpatenschaften", "ankommen", "eligible"),
+            ("vhs", "Deutschkurs mit Kinderbetreuung", "sprache-beruf", "eligible"),
+            (
+                "kosoe",
+                "Lernwerkstatt für Kinder aus Südosteuropa",
+                "kinder-jugend-familie",
+                "eligible",
+            ),
             ("drk", "Erste-Hilfe-Kurse in einfacher Sprache", "netzwerk", "submitted"),
         ]
         for username, title, field, target in steps:

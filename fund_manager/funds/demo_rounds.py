@@ -3,13 +3,15 @@
 By 2017-06-08 the steering group has approved 15 projects with exactly 52,440.30 EUR (the
 seed, section 5): the six projects the seed names in round 1, five in round 2 (one more is
 rejected), four in round 3 (one with a recusal: a Caritas member on a Caritas application;
-one more is deferred). Rounds 4 and 5 are planned.
+one more is deferred). The chair signs the minutes of each session the same day, and the project
+office records when each notice reached the applicant. Rounds 4 and 5 are planned.
 """
 
 import datetime
 from decimal import Decimal
 
 import time_machine
+from django.utils import timezone
 
 from fund_manager.applications import services
 from fund_manager.applications.models import CostItem
@@ -205,6 +207,18 @@ def history_2017(seeder):
             rounds.open_round(funding_round=_round(seeder, number + 1), by=office)
         with time_machine.travel(_at(session), tick=False):
             _session(seeder, _round(seeder, number), decisions)
+        with time_machine.travel(_at(session, 16), tick=False):
+            rounds.sign_minutes(
+                funding_round=_round(seeder, number),
+                minute_taker=seeder.users["projektbuero"].get_full_name(),
+                by=seeder.users["vorsitz"],
+            )
+        # The notices go out by post the day after; they count as received three days later
+        # (§ 41 Abs. 2 VwVfG NRW).
+        received = datetime.date(*session) + datetime.timedelta(days=4)
+        with time_machine.travel(_at(received.timetuple()[:3]), tick=False):
+            for item in _round(seeder, number).items.filter(state__in=["approved", "rejected"]):
+                rounds.record_notification(item=item, notified_on=received, via="post", by=office)
     total = sum(
         (a.approved_amount for a in seeder.year_2017.applications.filter(state="approved")),
         Decimal("0.00"),
@@ -257,3 +271,33 @@ def _session(seeder, funding_round, decisions):
             choice = REJECTING_VOTES[username] if decision == "no" else "yes"
             rounds.cast_vote(item=item, choice=choice, by=seeder.users[username])
     rounds.close_session(funding_round=funding_round, by=chair)
+
+
+def current_rounds(seeder):
+    """This year: round 1, whose agenda is final, so that the chair finds "prepare the session"
+    in the inbox, and round 2, open for applications (when it still fits into the year)."""
+    year = seeder.year_now
+    if FundingRound.objects.filter(fiscal_year=year).exists():
+        return
+    office = seeder.users["projektbuero"]
+    today = timezone.localdate()
+    first = rounds.plan_round(
+        fiscal_year=year,
+        number=1,
+        submission_deadline=today,
+        session_date=today + datetime.timedelta(days=7),
+        by=office,
+    )
+    rounds.open_round(funding_round=first, by=office)  # collects the eligible applications
+    rounds.close_submissions(funding_round=first, by=office)
+    deadline, session = today + datetime.timedelta(days=14), today + datetime.timedelta(days=21)
+    if session.year == year.year:
+        second = rounds.plan_round(
+            fiscal_year=year,
+            number=2,
+            submission_deadline=deadline,
+            session_date=session,
+            by=office,
+        )
+        rounds.open_round(funding_round=second, by=office)
+    seeder.out(f"  {year.year}: round 1 waits for its session ({first.items.count()} items)")

@@ -25,7 +25,7 @@ from fund_manager.core.roles import Role, has_role
 from policies import voting
 from policies.rules import add_months
 
-from .models import AgendaItem, ItemState, Recusal, RoundState
+from .models import AgendaItem, ItemState, Recusal, RoundState, Vote
 
 MINUTES_STATES = (RoundState.DECIDED, RoundState.MINUTED)
 DECIDED_ITEM_STATES = (ItemState.APPROVED, ItemState.REJECTED)
@@ -172,13 +172,36 @@ def minutes_context(funding_round) -> dict:
             }
         )
     chair = next((e.user for e in entitlements if e.is_chair), None)
+    # Who led the session: the one who opened it (the chair, or the deputy standing in).
+    leader = funding_round.chaired_by or chair
+    # Presence is shown by taking part: a vote on any item, or a declared conflict.
+    took_part = set(
+        Vote.objects.filter(item__round=funding_round).values_list("member_id", flat=True)
+    ) | set(
+        Recusal.objects.filter(
+            item__round=funding_round, reason=Recusal.Reason.DECLARED
+        ).values_list("member_id", flat=True)
+    )
+    signer = funding_round.minutes_signed_by
     return {
         "fund": fund,
         "authority": _authority(fund),
         "round": funding_round,
         "title": f"Niederschrift über die Sitzung der Lenkungsgruppe – Runde {funding_round}",
-        "members": [{"name": _name(e.user), "is_chair": e.is_chair} for e in entitlements],
-        "chair_name": _name(chair) if chair else "",
+        "members": [
+            {
+                "name": _name(e.user),
+                "is_chair": e.is_chair,
+                "is_deputy": e.is_deputy,
+                "took_part": e.user_id in took_part,
+            }
+            for e in entitlements
+        ],
+        "chair_name": _name(leader) if leader else "",
+        "led_by_deputy": bool(leader and chair and leader.pk != chair.pk),
+        "minute_taker": funding_round.minute_taker,
+        "signed_by": _name(signer) if signer else "",
+        "signed_at": funding_round.minutes_signed_at,
         "rows": rows,
         "counts": {
             "approved": counts[voting.APPROVED],

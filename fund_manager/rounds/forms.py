@@ -6,9 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from fund_manager.core.forms import DateInput, MoneyFormField
 from fund_manager.core.money import format_amount
+from fund_manager.core.roles import Role
 from fund_manager.funds.models import FiscalYear
 
-from .models import Vote
+from .models import NoticeDelivery, Vote
+from .services.membership import SEAT_ROLES
 
 
 class PlanRoundForm(forms.Form):
@@ -79,3 +81,72 @@ class MoveToRoundForm(forms.Form):
     def __init__(self, *args, rounds, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target"].queryset = rounds
+
+
+# --- steering group ----------------------------------------------------------------------------
+class SteeringGroupForm(forms.Form):
+    name = forms.CharField(label=_("Name of the steering group"), max_length=200)
+
+
+class AddSeatForm(forms.Form):
+    """A new seat; the people to choose from are given as a list (no query per form)."""
+
+    user = forms.TypedChoiceField(label=_("Person"), coerce=int)
+    is_chair = forms.BooleanField(label=_("Chair"), required=False)
+    is_deputy = forms.BooleanField(label=_("Deputy chair"), required=False)
+    votes = forms.BooleanField(label=_("Entitled to vote"), required=False, initial=True)
+    since = forms.DateField(
+        label=_("Member since"),
+        widget=DateInput,
+        help_text=_("The first day of the membership."),
+    )
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidates = {user.pk: user for user in candidates}
+        self.fields["user"].choices = [("", "–")] + [
+            (user.pk, self.candidate_label(user)) for user in candidates
+        ]
+
+    @staticmethod
+    def candidate_label(user):
+        roles = sorted(
+            str(Role(group.name).label) for group in user.groups.all() if group.name in SEAT_ROLES
+        )
+        return _("%(name)s (%(roles)s)") % {
+            "name": user.get_full_name() or user.username,
+            "roles": ", ".join(roles),
+        }
+
+    def service_data(self):
+        data = {name: self.cleaned_data[name] for name in self.fields}
+        data["user"] = self.candidates[data["user"]]
+        return data
+
+
+class EndSeatForm(forms.Form):
+    until = forms.DateField(
+        label=_("Last day of the membership"),
+        widget=DateInput,
+        help_text=_("The person still belongs to the group on this day."),
+    )
+
+
+class SignMinutesForm(forms.Form):
+    minute_taker = forms.CharField(
+        label=_("Minutes kept by"),
+        max_length=200,
+        help_text=_("Name of the person who kept the minutes (Protokollführung)."),
+    )
+
+
+class NotificationForm(forms.Form):
+    """When and how the notice of a decision reached the applicant (Bekanntgabe)."""
+
+    notified_on = forms.DateField(label=_("Notice received on"), widget=DateInput)
+    via = forms.ChoiceField(label=_("Delivered"), choices=NoticeDelivery.choices)
+
+    @classmethod
+    def for_item(cls, item, data=None):
+        initial = {"notified_on": item.notified_on, "via": item.notified_via or "post"}
+        return cls(data, initial=initial, prefix="notice")

@@ -81,11 +81,32 @@ class FundingRound(ConcurrentTransitionMixin, models.Model):
     )
     opened_at = models.DateTimeField(_("session opened at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("session closed at"), null=True, blank=True)
+    # Who led the session (the chair, or the deputy standing in): set when it is opened.
+    chaired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("chaired by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    minute_taker = models.CharField(_("minute taker"), max_length=200, blank=True)
+    minutes_signed_at = models.DateTimeField(_("minutes signed at"), null=True, blank=True)
+    minutes_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("minutes signed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("funding round")
         verbose_name_plural = _("funding rounds")
         ordering = ["fiscal_year", "number"]
+        # The chair's tasks in the inbox (workflows.RoundFlow) are given through this.
+        permissions = [("chair_session", _("Can chair a session of the steering group"))]
         constraints = [
             models.UniqueConstraint(fields=["fiscal_year", "number"], name="round_number_unique"),
             models.CheckConstraint(
@@ -124,6 +145,7 @@ class Entitlement(models.Model):
     round = models.ForeignKey(FundingRound, on_delete=models.CASCADE, related_name="entitlements")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     is_chair = models.BooleanField(default=False)
+    is_deputy = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -141,6 +163,15 @@ class ItemState(models.TextChoices):
     DEFERRED = "deferred", pgettext_lazy("agenda item", "Deferred")
 
 
+class NoticeDelivery(models.TextChoices):
+    """How the notice reached the applicant (its Bekanntgabe, § 41 VwVfG NRW)."""
+
+    POST = "post", _("By post")
+    EMAIL = "email", _("By e-mail")
+    IN_PERSON = "in_person", _("Handed over in person")
+    PORTAL = "portal", _("Downloaded from the portal")
+
+
 class AgendaItem(models.Model):
     """Tagesordnungspunkt: one application in one round."""
 
@@ -156,6 +187,12 @@ class AgendaItem(models.Model):
         _("state"), max_length=10, choices=ItemState.choices, default=ItemState.PENDING
     )
     outcome = models.JSONField(_("outcome"), default=dict, blank=True)
+    # The notice of a decided item: when it became known to the applicant (the objection
+    # period and the payout rules count from here), recorded by the project office.
+    notified_on = models.DateField(_("notice notified on"), null=True, blank=True)
+    notified_via = models.CharField(
+        _("notice delivered"), max_length=10, choices=NoticeDelivery.choices, blank=True
+    )
 
     class Meta:
         verbose_name = _("agenda item")

@@ -6,6 +6,14 @@ app_name = "rounds"
 
 urlpatterns = [
     path("", views.round_list, name="list"),
+    path("steering-group/", views.steering_group, name="steering_group"),
+    path(
+        "steering-group/funds/<int:fund_pk>/create/",
+        views.create_steering_group,
+        name="create_steering_group",
+    ),
+    path("steering-group/<int:group_pk>/seats/add/", views.add_seat, name="add_seat"),
+    path("steering-group/seats/<int:seat_pk>/end/", views.end_seat, name="end_seat"),
     path("<int:pk>/", views.round_detail, name="detail"),
     path("<int:pk>/open/", views.open_round, name="open"),
     path("<int:pk>/agenda/", views.add_items, name="add_items"),
@@ -15,6 +23,12 @@ urlpatterns = [
     path("<int:pk>/session/", views.session, name="session"),
     path("<int:pk>/session/open/", views.open_session, name="open_session"),
     path("<int:pk>/session/close/", views.close_session, name="close_session"),
+    path("<int:pk>/minutes/sign/", views.sign_minutes, name="sign_minutes"),
+    path(
+        "items/<int:item_pk>/notification/",
+        views.record_notification,
+        name="record_notification",
+    ),
     path("<int:pk>/items/<int:item_pk>/proposal/", views.proposal, name="proposal"),
     path("<int:pk>/items/<int:item_pk>/defer/", views.defer, name="defer"),
     path("<int:pk>/vote/", views.vote_page, name="vote"),

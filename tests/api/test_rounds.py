@@ -239,6 +239,10 @@ def test_every_role_lists_and_reads_the_rounds(api, world, role):
         "state": "planned",
         "opened_at": None,
         "closed_at": None,
+        "chaired_by": None,
+        "minute_taker": "",
+        "minutes_signed_at": None,
+        "minutes_signed_by": None,
         "agenda": [],
     }
 

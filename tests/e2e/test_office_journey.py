@@ -234,7 +234,9 @@ def test_office_requests_changes_provider_amends_office_finds_eligible(
 
     # --- What is on record -----------------------------------------------------------------------
     application.refresh_from_db()
-    assert application.state == "eligible"
+    # The demo's round 2 of this year is open: an eligible application goes onto its agenda.
+    assert application.state == "scheduled"
+    assert application.agenda_items.get().round.number == 2
     checks = GuidelineCheck.objects.filter(application=application).order_by("checked_at", "id")
     assert [c.trigger for c in checks] == ["submission", "resubmission"]
     assert [c.checked_by.username for c in checks] == ["traeger", "traeger"]
@@ -249,12 +251,12 @@ def test_office_requests_changes_provider_amends_office_finds_eligible(
         ("await_changes", STATUS.DONE),
         ("check", STATUS.DONE),
         ("after_check", STATUS.DONE),
-        ("end", STATUS.DONE),
+        ("await_decision", STATUS.NEW),
     ]
     checks_done = [t for t in tasks if t.flow_task == ApplicationFlow.check]
     assert [t.owner for t in checks_done] == [office, office]
     assert [t.pk for t in checks_done] == [first_task.pk, second_task.pk]
-    assert proc.status == PROCESS.DONE
+    assert proc.status == PROCESS.NEW  # waiting for the steering group
 
     # The provider sees the decision; the application no longer waits for them (the demo's own
     # application with changes requested still does).
@@ -264,7 +266,7 @@ def test_office_requests_changes_provider_amends_office_finds_eligible(
     row = provider.locator(
         "main table tbody tr", has=provider.locator(f"a[href='/applications/{application.pk}/']")
     )
-    assert row.locator(".state.state-eligible").count() == 1
+    assert row.locator(".state.state-scheduled").count() == 1
     assert re.search(r"VF-\d{4}-\d{4}", row.inner_text())
 
 

@@ -90,30 +90,50 @@ def test_release_puts_the_task_back_into_the_queue(submitted, office, office2):
 
 # --- the three decisions ------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("outcome", "note", "state", "audit"),
+    ("outcome", "note", "state", "audit", "last_node", "process_status"),
     [
-        ("eligible", "", State.ELIGIBLE, "application.marked_eligible"),
-        ("eligible", "Alles in Ordnung.", State.ELIGIBLE, "application.marked_eligible"),
+        (
+            "eligible",
+            "",
+            State.ELIGIBLE,
+            "application.marked_eligible",
+            ("await_decision", STATUS.NEW),
+            PROCESS.NEW,
+        ),
+        (
+            "eligible",
+            "Alles in Ordnung.",
+            State.ELIGIBLE,
+            "application.marked_eligible",
+            ("await_decision", STATUS.NEW),
+            PROCESS.NEW,
+        ),
         (
             "ineligible",
             "Auslandsfahrten sind nicht förderfähig.",
             State.INELIGIBLE,
             "application.marked_ineligible",
+            ("end", STATUS.DONE),
+            PROCESS.DONE,
         ),
     ],
 )
-def test_a_final_decision_ends_the_process(submitted, office, outcome, note, state, audit):
+def test_the_check_decision_ends_the_process_or_waits_for_the_steering_group(
+    submitted, office, outcome, note, state, audit, last_node, process_status
+):
+    """Ineligible ends the process; eligible waits for the steering group's decision (the
+    rounds close it: tests/workflows/test_round_flow.py)."""
     application = decide(submitted, office, outcome, note)
 
     assert application.state == state
     flow_process = ApplicationProcess.objects.get(application=submitted)
-    assert flow_process.status == PROCESS.DONE
-    assert flow_process.finished is not None
+    assert flow_process.status == process_status
+    assert (flow_process.finished is not None) == (process_status == PROCESS.DONE)
     assert nodes(submitted) == [
         ("start", STATUS.DONE),
         ("check", STATUS.DONE),
         ("after_check", STATUS.DONE),
-        ("end", STATUS.DONE),
+        last_node,
     ]
     assert process.open_task(submitted) is None
     assert actions(submitted) == ["application.submitted", "application.review_started", audit]
@@ -174,7 +194,7 @@ def test_resubmission_creates_a_new_check_task_and_the_second_round_decides(
     final = decide(submitted, office2, "eligible")
 
     assert final.state == State.ELIGIBLE
-    assert ApplicationProcess.objects.get(application=submitted).status == PROCESS.DONE
+    assert ApplicationProcess.objects.get(application=submitted).status == PROCESS.NEW
     assert [name for name, _ in nodes(submitted)] == [
         "start",
         "check",
@@ -182,9 +202,9 @@ def test_resubmission_creates_a_new_check_task_and_the_second_round_decides(
         "await_changes",
         "check",
         "after_check",
-        "end",
+        "await_decision",
     ]
-    assert all(status == STATUS.DONE for _, status in nodes(submitted))
+    assert [status for _, status in nodes(submitted)] == [STATUS.DONE] * 6 + [STATUS.NEW]
     assert actions(submitted) == [
         "application.submitted",
         "application.review_started",

@@ -12,7 +12,14 @@ from rest_framework import serializers
 from fund_manager.applications.models import Application
 from fund_manager.applications.selectors import applications_visible_to
 from fund_manager.funds.models import FiscalYear
-from fund_manager.rounds.models import AgendaItem, FundingRound, ItemState, RoundState, Vote
+from fund_manager.rounds.models import (
+    AgendaItem,
+    FundingRound,
+    ItemState,
+    NoticeDelivery,
+    RoundState,
+    Vote,
+)
 from policies import voting
 
 from ..fields import MoneyField
@@ -91,6 +98,8 @@ class AgendaItemSerializer(_OutcomeMixin, serializers.ModelSerializer):
             "outcome",
             "my_vote",
             "my_recusal",
+            "notified_on",
+            "notified_via",
         ]
         read_only_fields = fields
 
@@ -109,6 +118,8 @@ class RoundSerializer(serializers.ModelSerializer):
     year = serializers.IntegerField(source="fiscal_year.year", read_only=True)
     state = serializers.ChoiceField(choices=RoundState.choices, read_only=True)
     agenda = AgendaItemSerializer(source="visible_items", many=True, read_only=True)
+    chaired_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    minutes_signed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = FundingRound
@@ -123,6 +134,10 @@ class RoundSerializer(serializers.ModelSerializer):
             "state",
             "opened_at",
             "closed_at",
+            "chaired_by",
+            "minute_taker",
+            "minutes_signed_at",
+            "minutes_signed_by",
             "agenda",
         ]
         read_only_fields = fields
@@ -203,3 +218,14 @@ class ProposalSerializer(serializers.Serializer):
 
 class VoteSerializer(serializers.Serializer):
     choice = serializers.ChoiceField(choices=Vote.Choice.choices)
+
+
+class SignMinutesSerializer(serializers.Serializer):
+    minute_taker = serializers.CharField(
+        max_length=200, help_text=_("Who kept the minutes (Protokollführung).")
+    )
+
+
+class NotificationSerializer(serializers.Serializer):
+    notified_on = serializers.DateField(help_text=_("The day the notice reached the applicant."))
+    via = serializers.ChoiceField(choices=NoticeDelivery.choices)

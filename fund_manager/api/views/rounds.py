@@ -49,10 +49,12 @@ from ..serializers.rounds import (
     DECIDED_STATES,
     AgendaAddSerializer,
     AgendaItemSerializer,
+    NotificationSerializer,
     ProposalSerializer,
     RoundCreateSerializer,
     RoundDecisionsSerializer,
     RoundSerializer,
+    SignMinutesSerializer,
     VoteSerializer,
 )
 
@@ -204,9 +206,9 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filter_backends = [DjangoFilterBackend]
     filterset_class = RoundFilter
     lookup_value_converter = "int"
-    queryset = FundingRound.objects.select_related("fiscal_year__fund").order_by(
-        "fiscal_year__fund__code", "-fiscal_year__year", "number", "id"
-    )
+    queryset = FundingRound.objects.select_related(
+        "fiscal_year__fund", "chaired_by", "minutes_signed_by"
+    ).order_by("fiscal_year__fund__code", "-fiscal_year__year", "number", "id")
 
     def get_queryset(self):
         # The agenda as the caller may see it (every page of the list, and the detail).
@@ -350,6 +352,28 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             response[IDEMPOTENCY_HEADER] = key
         return response
 
+    @_round_action(
+        "Sign the minutes (the chair, or the deputy who led the session): decided → minuted, "
+        "with who kept the minutes.",
+        request=SignMinutesSerializer,
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="sign-minutes",
+        serializer_class=SignMinutesSerializer,
+    )
+    def sign_minutes(self, request, pk=None):
+        funding_round = self._round()
+        serializer = SignMinutesSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        funding_round = services.sign_minutes(
+            funding_round=funding_round,
+            minute_taker=serializer.validated_data["minute_taker"],
+            by=request.user,
+        )
+        return self._detail(funding_round)
+
 
 @extend_schema_view(
     retrieve=extend_schema(
@@ -423,4 +447,18 @@ class AgendaItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], serializer_class=AgendaItemSerializer)
     def defer(self, request, pk=None):
         item = services.defer_item(item=self.get_object(), by=request.user)
+        return self._answer(item)
+
+    @_round_action(
+        "Record the day the notice of a decided item reached the applicant, and how "
+        "(project office). A correction keeps the earlier day in the audit trail.",
+        request=NotificationSerializer,
+        ok=AgendaItemSerializer,
+    )
+    @action(detail=True, methods=["post"], serializer_class=NotificationSerializer)
+    def notification(self, request, pk=None):
+        item = self.get_object()
+        serializer = NotificationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        item = services.record_notification(item=item, by=request.user, **serializer.validated_data)
         return self._answer(item)

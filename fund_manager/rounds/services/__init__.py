@@ -2,7 +2,8 @@
 
 - ``planning``: plan and open rounds, the agenda (add, reorder, move), the deadline job;
 - ``session``: open the session, proposals, votes, recusal, deferral, closing with the
-  commitments, signing the minutes.
+  commitments, signing the minutes;
+- ``notices``: the day each decision's notice reached the applicant.
 
 Every function takes the acting user and checks its role itself; the decision rules are the
 pure functions of ``policies.voting``; money moves only through ``ledger.services.commit``.
@@ -10,6 +11,8 @@ Import from here (``from fund_manager.rounds import services``), not from the mo
 """
 
 from ._common import FundingShortfall, RoundError
+from .membership import add_seat, create_steering_group, end_seat
+from .notices import record_notification
 from .planning import (
     add_to_agenda,
     close_due_rounds,
@@ -29,27 +32,33 @@ from .session import (
     defer_item,
     open_session,
     set_proposal,
+    sign_minutes,
     tally,
 )
 
 __all__ = [
     "FundingShortfall",
     "RoundError",
+    "add_seat",
     "add_to_agenda",
     "cast_vote",
     "close_due_rounds",
     "close_session",
     "close_submissions",
+    "create_steering_group",
     "declare_conflict",
     "defer_item",
+    "end_seat",
     "move_item",
     "move_to_round",
     "next_open_round",
     "open_round",
     "open_session",
     "plan_round",
+    "record_notification",
     "rounds_per_year_warning",
     "schedule_eligible",
     "set_proposal",
+    "sign_minutes",
     "tally",
 ]

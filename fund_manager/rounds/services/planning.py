@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from fund_manager.applications.models import Application, State
 from fund_manager.core.audit import log_action
@@ -49,9 +50,11 @@ def rounds_per_year_warning(fiscal_year):
     """The seed: applications 'about four to six times a year' – a warning, not a rule."""
     count = FundingRound.objects.filter(fiscal_year=fiscal_year).count()
     if count < 4:
-        return _("This fiscal year has only %(n)s rounds; the fund plans four to six.") % {
-            "n": count
-        }
+        return ngettext(
+            "This fiscal year has only %(n)s round; the fund plans four to six.",
+            "This fiscal year has only %(n)s rounds; the fund plans four to six.",
+            count,
+        ) % {"n": count}
     if count > 6:
         return _("This fiscal year has %(n)s rounds; the fund plans four to six.") % {"n": count}
     return ""
@@ -139,7 +142,7 @@ def move_item(*, item, direction, by):
         locked_round = _lock(FundingRound, item.round_id)
         if locked_round.state not in (RoundState.OPEN, RoundState.CLOSED):
             raise RoundError(_("The agenda can no longer be changed."))
-        items = list(locked_round.items.order_by("position", "id"))
+        items = list(locked_round.items.select_related("application").order_by("position", "id"))
         index = next(i for i, other in enumerate(items) if other.pk == item.pk)
         neighbour = index - 1 if direction == "up" else index + 1
         if 0 <= neighbour < len(items):
@@ -148,6 +151,17 @@ def move_item(*, item, direction, by):
             if other.position != position:
                 other.position = position
                 other.save(update_fields=["position"])
+        if 0 <= neighbour < len(items):
+            log_action(
+                obj=locked_round,
+                action="round.agenda_reordered",
+                by=by,
+                data={
+                    "reference": items[neighbour].application.reference,
+                    "direction": direction,
+                    "order": [other.application.reference for other in items],
+                },
+            )
     return locked_round
 
 
@@ -202,4 +216,8 @@ def _close_submissions(funding_round, *, by):
         locked = _lock(FundingRound, funding_round.pk)
         _transition(locked, "close_submissions")
         log_action(obj=locked, action="round.submissions_closed", by=by)
+        # The chair finds "prepare the session" in the inbox.
+        from workflows import services as process
+
+        process.round_submissions_closed(locked)
     return locked

@@ -17,7 +17,7 @@ from fund_manager.ledger.models import Account, AccountKind
 from policies import voting
 from policies.access import member_organisation_ids
 
-from .. import notifications
+from .. import notifications, selectors
 from ..models import (
     AgendaItem,
     Entitlement,
@@ -25,47 +25,50 @@ from ..models import (
     ItemState,
     Recusal,
     RoundState,
-    SteeringMember,
     Vote,
 )
 from ._common import FundingShortfall, RoundError, _lock, _transition
 from .planning import _put_on_agenda
 
 
-def _seats(funding_round):
-    group = funding_round.fiscal_year.fund.steering_group
-    day = funding_round.session_date
-    return SteeringMember.objects.filter(group=group, votes=True, since__lte=day).exclude(
-        until__lt=day
-    )
-
-
-def _is_chair(by, funding_round):
-    return funding_round.entitlements.filter(user=by, is_chair=True).exists() or (
-        not funding_round.entitlements.exists()
-        and _seats(funding_round).filter(user=by, is_chair=True).exists()
-    )
-
-
 def _require_chair(by, funding_round):
-    if not has_role(by, Role.CHAIR) or not _is_chair(by, funding_round):
+    """The chair of the round's steering group, or the deputy standing in, with the chair role
+    (the rule of ``selectors.may_chair``, frozen when the session opens)."""
+    if not has_role(by, Role.CHAIR) or by.pk not in selectors.may_chair(funding_round):
         raise NotPermitted(_("Only the chair of this steering group may do this."))
 
 
+def _process():
+    """The process side (viewflow); imported late because its tasks call these services."""
+    from workflows import services
+
+    return services
+
+
 def open_session(*, funding_round, by):
-    """Freeze who is entitled to vote and recuse members of applicant organisations."""
+    """Freeze who is entitled to vote, recuse members of applicant organisations, and record
+    who leads the session; the chair's task "prepare the session" is done."""
     _require_chair(by, funding_round)
     with transaction.atomic():
         locked = _lock(FundingRound, funding_round.pk)
+        seats = list(selectors.seats_on_session_day(locked).select_related("user"))
+        if not seats:
+            raise RoundError(
+                _("Nobody is entitled to vote on the session day. Please check the seats."),
+                code="no_members",
+            )
         _transition(locked, "open_session")
         locked.opened_at = timezone.now()
-        locked.save(update_fields=["opened_at"])
-        seats = list(_seats(locked).select_related("user"))
+        locked.chaired_by = by
+        locked.save(update_fields=["opened_at", "chaired_by"])
         # One entitlement per person, even with two seats on the session day.
         chairs = {seat.user_id for seat in seats if seat.is_chair}
+        deputies = {seat.user_id for seat in seats if seat.is_deputy}
         people = {seat.user_id: seat.user for seat in seats}
         Entitlement.objects.bulk_create(
-            Entitlement(round=locked, user=user, is_chair=user_id in chairs)
+            Entitlement(
+                round=locked, user=user, is_chair=user_id in chairs, is_deputy=user_id in deputies
+            )
             for user_id, user in people.items()
         )
         users = list(people.values())
@@ -81,13 +84,14 @@ def open_session(*, funding_round, by):
             by=by,
             data={"entitled": [user.username for user in users]},
         )
+        _process().round_session_opened(locked, by)
     return locked
 
 
-def _open_item(item):
+def _open_item(item, states=(RoundState.IN_SESSION,)):
     # Round first, then the item: the same order as close_session, so they never deadlock.
     funding_round = FundingRound.objects.select_for_update().get(pk=item.round_id)
-    if funding_round.state != RoundState.IN_SESSION:
+    if funding_round.state not in states:
         raise RoundError(_("The session is not open."), code="session_not_open")
     locked = AgendaItem.objects.select_for_update().get(pk=item.pk)
     locked.round = funding_round
@@ -95,7 +99,8 @@ def _open_item(item):
 
 
 def set_proposal(*, item, amount, conditions, by):
-    """The chair's proposal: at most the requested amount."""
+    """The chair's proposal: at most the requested amount; prepared once the agenda is final
+    (submissions closed) or set during the session."""
     _require_chair(by, item.round)
     if (
         not isinstance(amount, Decimal)
@@ -105,7 +110,7 @@ def set_proposal(*, item, amount, conditions, by):
     ):
         raise InvalidInput(fields={"amount": [_("The amount must be greater than zero.")]})
     with transaction.atomic():
-        locked = _open_item(item)
+        locked = _open_item(item, states=(RoundState.CLOSED, RoundState.IN_SESSION))
         if amount > locked.application.requested_amount:
             raise InvalidInput(
                 fields={"amount": [_("The proposal cannot exceed the requested amount.")]}
@@ -114,10 +119,10 @@ def set_proposal(*, item, amount, conditions, by):
         locked.conditions = conditions or ""
         locked.save(update_fields=["proposed_amount", "conditions"])
         log_action(
-            obj=locked.application,
-            action="application.proposal_set",
+            obj=locked,
+            action="agenda_item.proposal_set",
             by=by,
-            data={"amount": str(amount), "conditions": conditions},
+            data={"amount": str(amount), "conditions": conditions or ""},
         )
     return locked
 
@@ -143,7 +148,17 @@ def cast_vote(*, item, choice, by):
             raise RoundError(
                 _("You are recused from this item and cannot vote on it."), code="recused"
             )
-        Vote.objects.update_or_create(item=locked, member=by, defaults={"choice": choice})
+        vote, created = Vote.objects.update_or_create(
+            item=locked, member=by, defaults={"choice": choice}
+        )
+        # On the agenda item, not the application: the applicant reads the application's
+        # history, and how each member voted is for the minutes' readers only.
+        log_action(
+            obj=locked,
+            action="agenda_item.vote_cast" if created else "agenda_item.vote_changed",
+            by=by,
+            data={"choice": vote.choice},
+        )
     return locked
 
 
@@ -156,8 +171,13 @@ def declare_conflict(*, item, by):
         Recusal.objects.get_or_create(
             item=locked, member=by, defaults={"reason": Recusal.Reason.DECLARED}
         )
-        Vote.objects.filter(item=locked, member=by).delete()
-        log_action(obj=locked.application, action="application.conflict_declared", by=by)
+        withdrawn = Vote.objects.filter(item=locked, member=by).delete()[0]
+        log_action(
+            obj=locked,
+            action="agenda_item.conflict_declared",
+            by=by,
+            data={"vote_withdrawn": bool(withdrawn)},
+        )
     return locked
 
 
@@ -166,8 +186,10 @@ def defer_item(*, item, by):
     _require_chair(by, item.round)
     with transaction.atomic():
         locked = _open_item(item)
-        locked.deferral_requested = True
-        locked.save(update_fields=["deferral_requested"])
+        if not locked.deferral_requested:
+            locked.deferral_requested = True
+            locked.save(update_fields=["deferral_requested"])
+            log_action(obj=locked, action="agenda_item.deferral_requested", by=by)
     return locked
 
 
@@ -244,6 +266,7 @@ def close_session(*, funding_round, by):
             item.outcome = outcome.to_dict()
             item.save(update_fields=["state", "outcome"])
             application.save()
+            _process().application_decided(application)
             if item.state != ItemState.DEFERRED:
                 notifications.decided(item)
             log_action(
@@ -276,4 +299,33 @@ def close_session(*, funding_round, by):
             by=by,
             data={"approved": len(approved), "total": str(sum(wanted.values(), ZERO))},
         )
+        _process().round_session_closed(locked, by)
+    return locked
+
+
+MINUTE_TAKER_MAX = 200
+
+
+def sign_minutes(*, funding_round, minute_taker, by):
+    """The chair (or the deputy who led the session) confirms the minutes as the record of
+    the session: decided → minuted, with who kept them; the chair's last task is done."""
+    _require_chair(by, funding_round)
+    minute_taker = " ".join((minute_taker or "").split())
+    if not minute_taker:
+        raise InvalidInput(fields={"minute_taker": [_("Please name who kept the minutes.")]})
+    if len(minute_taker) > MINUTE_TAKER_MAX:
+        raise InvalidInput(
+            fields={"minute_taker": [_("At most 200 characters, please.")]},
+        )
+    with transaction.atomic():
+        locked = _lock(FundingRound, funding_round.pk)
+        _transition(locked, "sign_minutes")
+        locked.minute_taker = minute_taker
+        locked.minutes_signed_at = timezone.now()
+        locked.minutes_signed_by = by
+        locked.save(update_fields=["minute_taker", "minutes_signed_at", "minutes_signed_by"])
+        log_action(
+            obj=locked, action="round.minutes_signed", by=by, data={"minute_taker": minute_taker}
+        )
+        _process().round_minutes_signed(locked, by)
     return locked

@@ -6,6 +6,8 @@ check the same permissions again; their errors become form errors or messages he
 JSON body with ``detail`` and ``code`` for the voting page's fetch requests).
 """
 
+from .membership import add_seat, create_steering_group, end_seat, steering_group
+from .notices import record_notification
 from .planning import (
     add_items,
     close_submissions,
@@ -15,24 +17,30 @@ from .planning import (
     round_detail,
     round_list,
 )
-from .session import close_session, defer, open_session, proposal, session
+from .session import close_session, defer, open_session, proposal, session, sign_minutes
 from .voting import cast_vote, declare_conflict, tally_json, vote_page
 
 __all__ = [
     "add_items",
+    "add_seat",
     "cast_vote",
     "close_session",
     "close_submissions",
+    "create_steering_group",
     "declare_conflict",
     "defer",
+    "end_seat",
     "move_item",
     "move_to_round",
     "open_round",
     "open_session",
     "proposal",
+    "record_notification",
     "round_detail",
     "round_list",
     "session",
+    "sign_minutes",
+    "steering_group",
     "tally_json",
     "vote_page",
 ]

@@ -1,4 +1,4 @@
-"""The chair's session pages: open, proposals, deferral, closing."""
+"""The chair's session pages: prepare (proposals), open, deferral, close, sign the minutes."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,9 +11,7 @@ from fund_manager.core.errors import DomainError, InvalidInput
 from fund_manager.core.forms import add_domain_errors
 
 from .. import selectors, services
-from ..forms import (
-    ProposalForm,
-)
+from ..forms import ProposalForm, SignMinutesForm
 from ..models import RoundState
 from ._common import (
     _at_item,
@@ -27,7 +25,9 @@ from ._common import (
 # --- the session (chair) ------------------------------------------------------------------------
 def _session_page(request, funding_round, access, bound=None):
     rows = selectors.session_rows(funding_round, request.user)
-    editable = funding_round.state == RoundState.IN_SESSION
+    live = funding_round.state == RoundState.IN_SESSION
+    # Proposals are prepared once the agenda is final and may be changed during the session.
+    editable = funding_round.state in (RoundState.CLOSED, RoundState.IN_SESSION)
     items = []
     for row in rows:
         form = None
@@ -38,7 +38,13 @@ def _session_page(request, funding_round, access, bound=None):
     return render(
         request,
         "rounds/session.html",
-        {"round": funding_round, "access": access, "rows": items, "live": editable},
+        {
+            "round": funding_round,
+            "access": access,
+            "rows": items,
+            "live": live,
+            "prepared": sum(1 for row in rows if row.item.proposed_amount is not None),
+        },
     )
 
 
@@ -163,5 +169,42 @@ def close_session(request, pk):
             "fields": selectors.funds_check(funding_round, rows),
             "shortfalls": shortfalls,
             "open": funding_round.state == RoundState.IN_SESSION,
+        },
+    )
+
+
+@login_required
+def sign_minutes(request, pk):
+    """GET shows what is signed and asks who kept the minutes; POST signs (decided → minuted)."""
+    funding_round, access = _guard(request, pk, "is_chair")
+    form = SignMinutesForm(
+        request.POST or None, initial={"minute_taker": funding_round.minute_taker}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.sign_minutes(
+                funding_round=funding_round,
+                minute_taker=form.cleaned_data["minute_taker"],
+                by=request.user,
+            )
+        except InvalidInput as error:
+            add_domain_errors(form, error)
+        except DomainError as error:
+            _report(request, error)
+            return redirect("rounds:session", pk=pk)
+        else:
+            messages.success(request, _("The minutes are signed; the round is complete."))
+            return redirect("rounds:session", pk=pk)
+    if request.method == "POST":
+        messages.error(request, _("Please correct the marked fields. The minutes were not signed."))
+    return render(
+        request,
+        "rounds/sign_minutes.html",
+        {
+            "round": funding_round,
+            "access": access,
+            "form": form,
+            "rows": selectors.session_rows(funding_round),
+            "can_sign": funding_round.state == RoundState.DECIDED,
         },
     )
