@@ -198,7 +198,11 @@ def minutes_context(funding_round) -> dict:
             for e in entitlements
         ],
         "chair_name": _name(leader) if leader else "",
-        "led_by_deputy": bool(leader and chair and leader.pk != chair.pk),
+        "led_by_deputy": any(
+            e.user_id == leader.pk and e.is_deputy and not e.is_chair for e in entitlements
+        )
+        if leader
+        else False,
         "minute_taker": funding_round.minute_taker,
         "signed_by": _name(signer) if signer else "",
         "signed_at": funding_round.minutes_signed_at,

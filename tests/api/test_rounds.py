@@ -281,6 +281,8 @@ def test_the_agenda_shows_proposal_counts_and_money_strings(api, world, item):
             "outcome": None,
             "my_vote": "yes",
             "my_recusal": False,
+            "notified_on": None,
+            "notified_via": "",
         }
     ]
 

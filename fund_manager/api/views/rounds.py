@@ -365,6 +365,7 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     def sign_minutes(self, request, pk=None):
         funding_round = self._round()
+        _require_role(request.user, Role.CHAIR)
         serializer = SignMinutesSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         funding_round = services.sign_minutes(
@@ -458,6 +459,7 @@ class AgendaItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], serializer_class=NotificationSerializer)
     def notification(self, request, pk=None):
         item = self.get_object()
+        _require_role(request.user, Role.PROJECT_OFFICE)
         serializer = NotificationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         item = services.record_notification(item=item, by=request.user, **serializer.validated_data)

@@ -51,12 +51,8 @@ def open_session(*, funding_round, by):
     _require_chair(by, funding_round)
     with transaction.atomic():
         locked = _lock(FundingRound, funding_round.pk)
+        # Never empty here: the chair's own voting seat is one of them (``_require_chair``).
         seats = list(selectors.seats_on_session_day(locked).select_related("user"))
-        if not seats:
-            raise RoundError(
-                _("Nobody is entitled to vote on the session day. Please check the seats."),
-                code="no_members",
-            )
         _transition(locked, "open_session")
         locked.opened_at = timezone.now()
         locked.chaired_by = by
