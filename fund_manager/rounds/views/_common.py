@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from fund_manager.core.errors import NotPermitted
+from fund_manager.core.errors import DomainError, NotPermitted
 from fund_manager.core.roles import Role
 
 from .. import selectors
@@ -40,6 +40,18 @@ def _report(request, error):
     if isinstance(error, NotPermitted):
         raise PermissionDenied
     messages.error(request, str(error))
+
+
+def _run(request, action, success):
+    """A confirmed POST: run the service; its refusal becomes an error message (403 for a
+    role that may not act), success the given message. Returns whether it succeeded."""
+    try:
+        action()
+    except DomainError as error:
+        _report(request, error)
+        return False
+    messages.success(request, success)
+    return True
 
 
 def _at_item(name, funding_round, item):

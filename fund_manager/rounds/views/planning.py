@@ -29,6 +29,7 @@ from ._common import (
     _guard,
     _item,
     _report,
+    _run,
 )
 
 
@@ -203,12 +204,11 @@ def move_to_round(request, pk, item_pk):
 def close_submissions(request, pk):
     funding_round, _access = _guard(request, pk, "is_office")
     if request.method == "POST":
-        try:
-            services.close_submissions(funding_round=funding_round, by=request.user)
-        except DomainError as error:
-            _report(request, error)
-        else:
-            messages.success(request, _("Submissions are closed; the agenda is final."))
+        _run(
+            request,
+            lambda: services.close_submissions(funding_round=funding_round, by=request.user),
+            _("Submissions are closed; the agenda is final."),
+        )
         return redirect("rounds:detail", pk=pk)
     return _confirm(
         request,

@@ -19,6 +19,7 @@ from ._common import (
     _guard,
     _item,
     _report,
+    _run,
 )
 
 
@@ -59,12 +60,11 @@ def session(request, pk):
 def open_session(request, pk):
     funding_round, _access = _guard(request, pk, "is_chair")
     if request.method == "POST":
-        try:
-            services.open_session(funding_round=funding_round, by=request.user)
-        except DomainError as error:
-            _report(request, error)
-        else:
-            messages.success(request, _("The session is open; the members can vote now."))
+        _run(
+            request,
+            lambda: services.open_session(funding_round=funding_round, by=request.user),
+            _("The session is open; the members can vote now."),
+        )
         return redirect("rounds:session", pk=pk)
     names = selectors.member_names(funding_round)
     return _confirm(
@@ -115,16 +115,12 @@ def defer(request, pk, item_pk):
     funding_round, _access = _guard(request, pk, "is_chair")
     item = _item(funding_round, item_pk)
     if request.method == "POST":
-        try:
-            services.defer_item(item=item, by=request.user)
-        except DomainError as error:
-            _report(request, error)
-        else:
-            messages.success(
-                request,
-                _("Item %(position)s will be deferred to the next round when the session closes.")
-                % {"position": item.position},
-            )
+        _run(
+            request,
+            lambda: services.defer_item(item=item, by=request.user),
+            _("Item %(position)s will be deferred to the next round when the session closes.")
+            % {"position": item.position},
+        )
         return _at_item("rounds:session", funding_round, item)
     return _confirm(
         request,

@@ -23,6 +23,7 @@ from ._common import (
     _item,
     _report,
     _round,
+    _run,
 )
 
 
@@ -93,16 +94,12 @@ def declare_conflict(request, pk, item_pk):
     funding_round, _access = _guard(request, pk, "is_member")
     item = _item(funding_round, item_pk)
     if request.method == "POST":
-        try:
-            services.declare_conflict(item=item, by=request.user)
-        except DomainError as error:
-            _report(request, error)
-        else:
-            messages.success(
-                request,
-                _("You are recused from item %(position)s; a vote you cast on it was withdrawn.")
-                % {"position": item.position},
-            )
+        _run(
+            request,
+            lambda: services.declare_conflict(item=item, by=request.user),
+            _("You are recused from item %(position)s; a vote you cast on it was withdrawn.")
+            % {"position": item.position},
+        )
         return _at_item("rounds:vote", funding_round, item)
     return _confirm(
         request,
