@@ -90,6 +90,8 @@ def money(value) -> Decimal:
     """A non-negative amount written as a string ("10000.00"): YAML would read 10000.00 as float."""
     if not isinstance(value, str):
         raise ValueError(f'write the amount as a quoted string, e.g. "10000.00" (got {value!r})')
+    if not value.isascii():  # Decimal() would read "１０" as 10 (issue 9, defect 10)
+        raise ValueError(f"{value!r} is not an amount: use the digits 0-9")
     try:
         amount = Decimal(value)
     except InvalidOperation:
@@ -105,6 +107,8 @@ def percent(value) -> Decimal:
     """A share from 0 to 100, written as a string ("10" or "12.5")."""
     if not isinstance(value, str):
         raise ValueError(f'write the percentage as a quoted string, e.g. "10" (got {value!r})')
+    if not value.isascii():
+        raise ValueError(f"{value!r} is not a number: use the digits 0-9")
     try:
         share = Decimal(value)
     except InvalidOperation:
@@ -178,8 +182,11 @@ def _pct(value: Decimal) -> str:
     return f"{value:f}".replace(".", ",") + "\u00a0%"
 
 
-def _day(value: datetime.date) -> str:
-    return value.strftime("%d.%m.%Y")
+def _day(value: "datetime.date | _Day") -> str:
+    """31.12.2031; four-digit years always (strftime writes year 1 as "1"), and a day past the
+    calendar (a period that would end in the year 10000) is written as it is."""
+    year, month, day = _ymd(value) if isinstance(value, datetime.date) else value
+    return f"{day:02d}.{month:02d}.{year:04d}"
 
 
 def _months(count: int) -> str:
@@ -195,31 +202,70 @@ def _labels(codes, labels: Mapping[str, str]) -> str:
 
 
 # --- Calendar ---------------------------------------------------------------------------------
+# The rules compute with (year, month, day) tuples, which may lie outside what ``datetime.date``
+# can hold (a period starting on 1.12.9999 ends in the year 10000). Tuples compare like dates,
+# so the rules are total over every date they can receive (issue 9, defect 7); the public
+# helpers return dates and stop at the calendar's ends (date.min, date.max).
+_Day = tuple[int, int, int]
+
+
+def _ymd(day: datetime.date) -> _Day:
+    return (day.year, day.month, day.day)
+
+
+def _month_days(year: int, month: int) -> int:
+    # calendar.monthrange works for every year, also 0 and 10000 (it maps them into range).
+    return calendar.monthrange(year, month)[1]
+
+
 def _shift_month(year: int, month: int, count: int) -> tuple[int, int]:
     index = year * 12 + (month - 1) + count
     return index // 12, index % 12 + 1
 
 
+def _as_date(day: _Day) -> datetime.date:
+    if day > _ymd(datetime.date.max):
+        return datetime.date.max
+    if day < _ymd(datetime.date.min):
+        return datetime.date.min
+    return datetime.date(*day)
+
+
+def _add_months(day: datetime.date, count: int) -> _Day:
+    year, month = _shift_month(day.year, day.month, count)
+    return (year, month, min(day.day, _month_days(year, month)))
+
+
+def _period_end(start: datetime.date, count: int) -> _Day:
+    if start.day == 1:
+        # The day before the 1st ``count`` months later: the last day of the month before.
+        year, month = _shift_month(start.year, start.month, count - 1)
+        return (year, month, _month_days(year, month))
+    year, month = _shift_month(start.year, start.month, count)
+    return (year, month, min(start.day - 1, _month_days(year, month)))
+
+
+def _latest_end(fiscal_year: int, months_after: int) -> _Day:
+    year, month = _shift_month(fiscal_year, 12, months_after)
+    return (year, month, _month_days(year, month))
+
+
 def add_months(day: datetime.date, count: int) -> datetime.date:
     """The same day ``count`` months later; a missing day becomes the month's last (31.1. + 1 ->
-    28./29.2.)."""
-    year, month = _shift_month(day.year, day.month, count)
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    28./29.2.). Past 31.12.9999 the answer is 31.12.9999."""
+    return _as_date(_add_months(day, count))
 
 
 def period_end(start: datetime.date, count: int) -> datetime.date:
     """Last day of a period of ``count`` months that begins on ``start`` (BGB §§ 187 para. 2,
     188 para. 2 and 3): 01.03. + 12 months -> 28.02. of the next year; 15.01. -> 14.01.;
-    31.01. + 1 month -> 28./29.02."""
-    if start.day == 1:
-        return add_months(start, count) - datetime.timedelta(days=1)
-    year, month = _shift_month(start.year, start.month, count)
-    return datetime.date(year, month, min(start.day - 1, calendar.monthrange(year, month)[1]))
+    31.01. + 1 month -> 28./29.02. Clamped to the calendar's ends like ``add_months``."""
+    return _as_date(_period_end(start, count))
 
 
 def latest_end(fiscal_year: int, months_after: int) -> datetime.date:
     """Last day of the month ``months_after`` months after the fiscal (= calendar) year."""
-    return add_months(datetime.date(fiscal_year, 12, 31), months_after)
+    return _as_date(_latest_end(fiscal_year, months_after))
 
 
 # --- The rules, in the order of v1.yaml -------------------------------------------------------
@@ -432,9 +478,9 @@ def duration(facts: Facts, params: Mapping) -> Finding:
             FAIL,
             f"Das Projektende am {_day(end)} liegt vor dem Projektbeginn am {_day(start)}.",
         )
-    last = period_end(start, limit)
+    last = _period_end(start, limit)
     period = f"Das Projekt dauert vom {_day(start)} bis {_day(end)}"
-    if end <= last:
+    if _ymd(end) <= last:
         return _finding(
             "duration",
             PASS,
@@ -452,7 +498,7 @@ def duration(facts: Facts, params: Mapping) -> Finding:
 @rule("end_date_limit", title="Spätestes Projektende", months_after_fiscal_year_end=months)
 def end_date_limit(facts: Facts, params: Mapping) -> Finding:
     after = params["months_after_fiscal_year_end"]
-    last = latest_end(facts.fiscal_year, after)
+    last = _latest_end(facts.fiscal_year, after)
     reason = f"Ende des Haushaltsjahres {facts.fiscal_year}"
     if after:
         reason += f" zuzüglich {_months(after)}"
@@ -461,7 +507,7 @@ def end_date_limit(facts: Facts, params: Mapping) -> Finding:
             "end_date_limit", FAIL, f"Das Projektende fehlt; spätestens zulässig: {_day(last)}."
         )
     ends = f"Das Projekt endet am {_day(facts.end_date)}"
-    if facts.end_date <= last:
+    if _ymd(facts.end_date) <= last:
         return _finding(
             "end_date_limit",
             PASS,

@@ -1,10 +1,50 @@
-"""Form fields shared by every app: amounts as people type them (``1.234,56``)."""
+"""Form fields shared by every app: amounts as people type them (``1.234,56``), and the base
+of every form of the project (``Form``), which refuses control characters in every text."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .money import ZERO, format_amount, parse_amount
+from .text import validate_multi_line, validate_single_line
+
+
+def is_multi_line_widget(widget) -> bool:
+    return isinstance(widget, forms.Textarea)
+
+
+def apply_text_rules(fields) -> None:
+    """Give every text field the character rule of core.text (issue 9, defect 8): one line
+    (no control character at all) unless its widget is a Textarea (tab and line breaks
+    allowed). Idempotent; also for fields a form adds in its ``__init__``."""
+    for field in fields.values():
+        if not isinstance(field, forms.CharField):
+            continue
+        rule = validate_multi_line if is_multi_line_widget(field.widget) else validate_single_line
+        other = validate_single_line if rule is validate_multi_line else validate_multi_line
+        validators = [v for v in field.validators if v is not other]
+        if rule not in validators:
+            validators.append(rule)
+        field.validators = validators
+
+
+class TextRulesMixin:
+    """Mix into any Django form (also a ModelForm or a third-party form) to refuse control
+    characters in its texts. Every form of the project derives from ``Form`` below; a test
+    walks them all."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        apply_text_rules(self.fields)
+
+    def full_clean(self):
+        # Again here: a subclass may have added or replaced fields after __init__.
+        apply_text_rules(self.fields)
+        super().full_clean()
+
+
+class Form(TextRulesMixin, forms.Form):
+    """The base of every form of the project."""
 
 
 class MoneyInput(forms.TextInput):

@@ -28,10 +28,13 @@ def quantize(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-_DE_GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$")
-_DE_PLAIN = re.compile(r"^\d+(,\d+)?$")
-_EN_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
-_DOT_DECIMAL = re.compile(r"^\d+(\.\d+)?$")
+# [0-9], not \d: \d would also match "١٢٣" or "１２３", which Decimal() then reads as 123
+# (issue 9, defect 10). \Z, not $: $ also matches before a final line break.
+_DE_GROUPED = re.compile(r"^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?\Z")
+_DE_PLAIN = re.compile(r"^[0-9]+(,[0-9]+)?\Z")
+_EN_GROUPED = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?\Z")
+_DOT_DECIMAL = re.compile(r"^[0-9]+(\.[0-9]+)?\Z")
+_DE_THOUSANDS_ONLY = re.compile(r"^[0-9]+\.[0-9]{3}\Z")
 
 
 def parse_amount(raw, *, language=None) -> Decimal:
@@ -51,7 +54,7 @@ def parse_amount(raw, *, language=None) -> Decimal:
         normalised = text.replace(".", "").replace(",", ".")
     elif language != "de" and _EN_GROUPED.match(text):
         normalised = text.replace(",", "")
-    elif _DOT_DECIMAL.match(text) and not (language == "de" and re.match(r"^\d+\.\d{3}$", text)):
+    elif _DOT_DECIMAL.match(text) and not (language == "de" and _DE_THOUSANDS_ONLY.match(text)):
         normalised = text
     else:
         raise ValidationError(

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from fund_manager.core.money import ZERO, MoneyField, non_negative
+from fund_manager.core.text import MEDIUM_TEXT
 
 
 class Fund(models.Model):
@@ -11,7 +12,7 @@ class Fund(models.Model):
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=200)
     owner_department = models.CharField(_("owner department"), max_length=200, blank=True)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), max_length=MEDIUM_TEXT, blank=True)
     guideline = models.SlugField(
         _("funding guideline"),
         max_length=50,

@@ -12,18 +12,21 @@ from django import forms
 from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from fund_manager.core.forms import DateInput, MoneyFormField
+from fund_manager.core.forms import DateInput, Form, MoneyFormField
 from fund_manager.core.money import ZERO
 from fund_manager.funds.models import ActionField
 
 from .models import Account, AccountKind, Transfer, TransferKind
+
+# From the model: form, API and model never disagree (issue 9, defect 11).
+REASON_MAX_LENGTH = Transfer._meta.get_field("reason").max_length
 
 
 def _new_key():
     return uuid.uuid4()
 
 
-class BookingForm(forms.Form):
+class BookingForm(Form):
     """Base of every form that books: the idempotency key travels with the form."""
 
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=_new_key)
@@ -56,7 +59,7 @@ class SetBudgetForm(BookingForm):
         allow_zero=True,
         help_text=_("The new total for the year, e.g. 200.000,00. The difference is booked."),
     )
-    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_LENGTH, required=False)
 
 
 class AllocateForm(BookingForm):
@@ -64,7 +67,7 @@ class AllocateForm(BookingForm):
     amount = MoneyFormField(label=_("Amount"), help_text=_("For example 12.500,00"))
     reason = forms.CharField(
         label=_("Reason"),
-        max_length=500,
+        max_length=REASON_MAX_LENGTH,
         required=False,
         help_text=_("Optional; without a reason the booking reads “Allocation to …”."),
     )
@@ -85,7 +88,7 @@ class ReallocateForm(BookingForm):
     amount = MoneyFormField(label=_("Amount"), help_text=_("For example 5.000,00"))
     reason = forms.CharField(
         label=_("Reason"),
-        max_length=500,
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required: why the money is moved (Umschichtung)."),
     )
@@ -100,7 +103,7 @@ class ReallocateForm(BookingForm):
 class ReverseForm(BookingForm):
     reason = forms.CharField(
         label=_("Reason"),
-        max_length=500,
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required: why the booking is corrected."),
     )
@@ -111,7 +114,7 @@ class CloseYearForm(BookingForm):
 
     reason = forms.CharField(
         label=_("Reason"),
-        max_length=500,
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required, e.g. the council decision on the carry-over."),
     )
@@ -210,6 +213,7 @@ class JournalFilter(django_filters.FilterSet):
     class Meta:
         model = Transfer
         fields = []
+        form = Form  # the character rule of every form (issue 9, defect 8)
 
     def __init__(self, *args, fiscal_year, **kwargs):
         super().__init__(*args, **kwargs)

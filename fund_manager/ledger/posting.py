@@ -10,6 +10,7 @@ import hashlib
 from datetime import UTC
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from fund_manager.core.audit import log_action
 from fund_manager.core.errors import InvalidInput
 from fund_manager.core.money import CENT, MAX_AMOUNT, quantize
+from fund_manager.core.text import validate_multi_line, validate_single_line
 from fund_manager.funds.models import FiscalYear
 
 from .errors import ClosedYear, IdempotencyConflict, InsufficientFunds
@@ -68,6 +70,10 @@ def _fingerprint(source, target, amount, kind, reason, application, business_ref
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+def _max_length(field):
+    return Transfer._meta.get_field(field).max_length
+
+
 def validate_amount(amount, field="amount") -> Decimal:
     """A positive Decimal with at most two places; anything else is refused, never rounded."""
     if not isinstance(amount, Decimal):
@@ -105,14 +111,24 @@ def post_transfer(
     if not idempotency_key:
         raise InvalidInput(fields={"idempotency_key": [_("An idempotency key is required.")]})
     for field, value, limit in (
-        ("reason", reason, 500),
-        ("idempotency_key", idempotency_key, 100),
-        ("business_reference", business_reference, 100),
+        ("reason", reason, _max_length("reason")),
+        ("idempotency_key", idempotency_key, _max_length("idempotency_key")),
+        ("business_reference", business_reference, _max_length("business_reference")),
     ):
         if len(value) > limit:
             raise InvalidInput(
                 fields={field: [_("At most %(limit)s characters.") % {"limit": limit}]}
             )
+    # No control character may enter the append-only ledger: one would break every XLSX export
+    # of the year (issue 9, defect 8). The reason may span lines (the forms use a textarea).
+    for field, value, check in (
+        ("reason", reason, validate_multi_line),
+        ("business_reference", business_reference, validate_single_line),
+    ):
+        try:
+            check(value)
+        except ValidationError as exc:
+            raise InvalidInput(fields={field: exc.messages}) from None
     if source.pk == target.pk:
         raise InvalidInput(fields={"target": [_("A transfer needs two different accounts.")]})
     if source.fiscal_year_id != fiscal_year.pk or target.fiscal_year_id != fiscal_year.pk:

@@ -11,13 +11,17 @@ File spec, the same in every language:
 - text that a spreadsheet would run as a formula (starting with ``= + - @``, a tab or a carriage
   return) gets a leading apostrophe. The library's own escaping
   (IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT) only drops a leading ``=`` and would let ``+``,
-  ``-`` and ``@`` through.
+  ``-`` and ``@`` through;
+- characters that XML cannot carry (control characters other than tab and line breaks) are
+  left out of every cell (``core.text.xml_safe``): the ledger is append-only, so a booking
+  stored before they were refused must never break the year's export (issue 9, defect 8).
 """
 
 from django.utils import timezone
 from import_export import fields, resources, widgets
 
 from fund_manager.core.money import quantize
+from fund_manager.core.text import xml_safe
 
 from .models import AccountKind, Transfer
 
@@ -25,7 +29,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def escape_formula(text) -> str:
-    text = "" if text is None else str(text)
+    text = xml_safe("" if text is None else str(text))
     return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
@@ -94,6 +98,10 @@ class TransferResource(resources.ModelResource):
     def import_data(self, *args, **kwargs):
         """The ledger is written by post_transfer only: an import is refused, whatever it holds."""
         raise PermissionError("Transfers cannot be imported: the ledger is append-only.")
+
+    def export_field(self, field, instance, **kwargs):
+        # Every cell, whatever its widget: no column can break the XLSX file.
+        return xml_safe(super().export_field(field, instance, **kwargs))
 
     def get_queryset(self):
         return Transfer.objects.select_related(

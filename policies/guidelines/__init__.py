@@ -25,7 +25,7 @@ from policies.rules import RULES
 
 DIRECTORY = Path(__file__).resolve().parent
 ORIGINS = ("seed", "law", "assumption")
-_VERSION = re.compile(r"^\d+(\.\d+)*$")
+_VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*\Z")  # ASCII digits only (defect 10)
 _FILE = re.compile(r"^v(?P<version>.+)\.yaml$")
 _TOP_KEYS = {"version", "fund", "title", "valid_from", "valid_until", "source", "rules"}
 _RULE_KEYS = {"id", "origin", "basis", "description_de", "parameters"}

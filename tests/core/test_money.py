@@ -170,3 +170,44 @@ def test_money_field_quantises_on_save(budget, stored):
 
     assert str(fiscal_year.budget) == stored
     assert type(fiscal_year).objects.get(pk=fiscal_year.pk).budget == Decimal(stored)
+
+
+# --- defect 10: only ASCII digits are digits of an amount -------------------------------------
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "١٢٣,٤٥",  # Arabic-Indic
+        "１２３,００",  # full-width
+        "۱۲۳",  # Extended Arabic-Indic (Persian)
+        "१२३,४५",  # Devanagari
+        "1.２３4,56",
+        "12,3４",
+        "１２３.００",
+    ],
+)
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_defect_10_non_ascii_digits_are_not_an_amount(raw, language):
+    with pytest.raises(ValidationError) as excinfo:
+        parse_amount(raw, language=language)
+    assert excinfo.value.code == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("raw", "language", "expected"),
+    [
+        ("123,45", "de", "123.45"),
+        ("1.234,56", "de", "1234.56"),
+        ("1,234.56", "en", "1234.56"),
+        ("1234.56", "en", "1234.56"),
+    ],
+)
+def test_defect_10_ascii_digits_still_parse(raw, language, expected):
+    assert parse_amount(raw, language=language) == Decimal(expected)
+
+
+def test_defect_10_the_application_form_refuses_non_ascii_digits():
+    from fund_manager.core.forms import MoneyFormField
+
+    field = MoneyFormField()
+    with pytest.raises(ValidationError):
+        field.clean("１２３,００")

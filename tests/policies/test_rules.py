@@ -5,6 +5,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fund_manager.applications.models import Application
 from fund_manager.organisations.models import Organisation
@@ -23,6 +25,8 @@ from policies.rules import (
     evaluate,
     period_end,
 )
+from policies.rules import money as rules_money
+from policies.rules import percent as rules_percent
 
 D = datetime.date
 TODAY = D(2031, 5, 15)
@@ -465,3 +469,133 @@ def test_add_months(day, count, expected):
 )
 def test_period_end(start, count, expected):
     assert period_end(start, count) == expected
+
+
+# --- defect 7: the rules are total over every date they can receive ---------------------------
+EXTREME_DAYS = [
+    D.min,
+    D(1, 1, 31),
+    D(1, 2, 1),
+    D(999, 12, 31),
+    D(9999, 1, 31),
+    D(9999, 12, 1),
+    D(9999, 12, 30),
+    D.max,
+]
+
+
+@pytest.mark.parametrize("end", [None, *EXTREME_DAYS], ids=str)
+@pytest.mark.parametrize("start", [None, *EXTREME_DAYS], ids=str)
+def test_defect_07_v1_rules_never_raise_on_extreme_dates(start, end):
+    guideline = guidelines.load("1")
+    for submitted_on in (D.min, TODAY, D.max):
+        for fiscal_year in (1, 2031, 9999):
+            findings = evaluate(
+                facts(
+                    start_date=start,
+                    end_date=end,
+                    submitted_on=submitted_on,
+                    fiscal_year=fiscal_year,
+                ),
+                guideline,
+            )
+            assert [f.rule for f in findings] == [item.id for item in guideline.rules]
+            assert all(f.message for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "months", "outcome", "last"),
+    [
+        # The period would end after 31.12.9999: every end the calendar knows lies within it.
+        pytest.param(D(9999, 12, 1), D.max, 12, PASS, "30.11.10000", id="past-the-calendar"),
+        pytest.param(D.max, D.max, 1, PASS, "30.01.10000", id="last-day"),
+        # A period of 0 months starting on 1.1.0001 ends the day before: nothing fits.
+        pytest.param(D.min, D.min, 0, FAIL, "31.12.0000", id="before-the-calendar"),
+        pytest.param(D.min, D(1, 12, 31), 12, PASS, "31.12.0001", id="first-year"),
+    ],
+)
+def test_defect_07_duration_at_the_ends_of_the_calendar(start, end, months, outcome, last):
+    finding = check(
+        "duration", {"start_date": start, "end_date": end}, {"max_duration_months": months}
+    )
+    assert finding.outcome == outcome
+    assert last in finding.message
+
+
+@pytest.mark.parametrize(
+    ("fiscal_year", "end", "months", "outcome", "last"),
+    [
+        pytest.param(9999, D.max, 6, PASS, "30.06.10000", id="fiscal-year-9999"),
+        pytest.param(9999, D.max, 0, PASS, "31.12.9999", id="exactly-the-last-day"),
+        pytest.param(1, D(1, 12, 31), 0, PASS, "31.12.0001", id="year-one"),
+        pytest.param(1, D(2, 1, 1), 0, FAIL, "31.12.0001", id="year-one-too-late"),
+    ],
+)
+def test_defect_07_end_date_limit_at_the_ends_of_the_calendar(
+    fiscal_year, end, months, outcome, last
+):
+    finding = check(
+        "end_date_limit",
+        {"fiscal_year": fiscal_year, "end_date": end},
+        {"months_after_fiscal_year_end": months},
+    )
+    assert finding.outcome == outcome
+    assert last in finding.message
+
+
+def test_defect_07_days_are_written_with_four_digit_years():
+    finding = check("not_started", {"start_date": D.min, "submitted_on": D(999, 1, 2)}, {})
+    assert "01.01.0001" in finding.message
+    assert "02.01.0999" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("day", "count", "expected"),
+    [
+        pytest.param(D(9999, 12, 1), 1, D.max, id="add-months-past-the-calendar"),
+        pytest.param(D.max, 1200, D.max, id="add-many-months-past-the-calendar"),
+    ],
+)
+def test_defect_07_add_months_stops_at_the_calendars_end(day, count, expected):
+    assert add_months(day, count) == expected
+    assert period_end(day, count) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.one_of(st.none(), st.dates()),
+    end=st.one_of(st.none(), st.dates()),
+    submitted_on=st.dates(),
+    fiscal_year=st.integers(min_value=1, max_value=9999),
+    duration_months=st.integers(min_value=0, max_value=100_000),
+    months_after=st.integers(min_value=0, max_value=100_000),
+)
+def test_defect_07_date_rules_are_total(
+    start, end, submitted_on, fiscal_year, duration_months, months_after
+):
+    changed = facts(
+        start_date=start, end_date=end, submitted_on=submitted_on, fiscal_year=fiscal_year
+    )
+    for rule_id, params in (
+        ("not_started", {}),
+        ("duration", {"max_duration_months": duration_months}),
+        ("end_date_limit", {"months_after_fiscal_year_end": months_after}),
+    ):
+        finding = RULES[rule_id].check(changed, params)
+        assert finding.outcome in (PASS, FAIL)
+        assert finding.message
+
+
+# --- defect 10: guideline amounts and shares take ASCII digits only ---------------------------
+@pytest.mark.parametrize(
+    ("convert", "value"),
+    [
+        (rules_money, "１００００.００"),
+        (rules_money, "١٠٠٠٠.٠٠"),
+        (rules_percent, "１０"),
+        (rules_percent, "١٠"),
+    ],
+)
+def test_defect_10_guideline_parameters_refuse_non_ascii_digits(convert, value):
+    with pytest.raises(ValueError, match="0-9"):
+        convert(value)
