@@ -31,8 +31,14 @@ class MoneyField(serializers.Field):
     """
 
     default_error_messages = {
-        "not_a_string": _(
-            "Please send the amount as a string with two decimals, e.g. “1234.50” (not a number)."
+        # What was sent instead of the string (issue 9 defect 12): say what is expected.
+        "not_a_string": _('Send the amount as a string such as "1234.50", not as a number.'),
+        "not_a_string_bool": _(
+            'Send the amount as a string such as "1234.50", not as true or false.'
+        ),
+        "not_a_string_list": _('Send the amount as a string such as "1234.50", not as a list.'),
+        "not_a_string_object": _(
+            'Send the amount as a string such as "1234.50", not as an object.'
         ),
         "invalid": _(
             "“%(value)s” is not an amount. Use digits, a dot and two decimals: “1234.50”."
@@ -48,7 +54,17 @@ class MoneyField(serializers.Field):
 
     def to_internal_value(self, data) -> Decimal:
         if not isinstance(data, str):
-            self.fail("not_a_string")
+            # bool before int: True is an int in Python. Every variant has the code
+            # "not_a_string"; only the message names what was sent.
+            if isinstance(data, bool):
+                message = "not_a_string_bool"
+            elif isinstance(data, list | tuple):
+                message = "not_a_string_list"
+            elif isinstance(data, dict):
+                message = "not_a_string_object"
+            else:
+                message = "not_a_string"
+            raise serializers.ValidationError(self.error_messages[message], code="not_a_string")
         if _NEGATIVE_MONEY.match(data):
             self.fail("negative")
         if not _MONEY.match(data):

@@ -1,11 +1,13 @@
 """The HTTP API (API.md), included at /api/ by the project's urls."""
 
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from .exceptions import not_found_view
 from .views.applications import ApplicationViewSet
 from .views.auth import ObtainTokenView
+from .views.grants import ApplicationRevocationsView, RevocationViewSet, WaiverView
 from .views.ledger import FiscalYearLedgerViewSet, FiscalYearTransferList, TransferViewSet
 from .views.reference import (
     ActionFieldViewSet,
@@ -28,6 +30,7 @@ router.register("transfers", TransferViewSet, basename="transfer")
 router.register("applications", ApplicationViewSet, basename="application")
 router.register("rounds", RoundViewSet, basename="round")
 router.register("agenda-items", AgendaItemViewSet, basename="agenda-item")
+router.register("revocations", RevocationViewSet, basename="revocation")
 
 urlpatterns = [
     # API.md spells it without a trailing slash.
@@ -37,13 +40,41 @@ urlpatterns = [
         name="round-minutes-pdf",
     ),
     path("v1/auth/token/", ObtainTokenView.as_view(), name="token"),
+    # Changing an approval (waiver, revocation): api/views/grants.py.
+    path("v1/applications/<int:pk>/waiver/", WaiverView.as_view(), name="application-waiver"),
+    path(
+        "v1/applications/<int:pk>/revocations/",
+        ApplicationRevocationsView.as_view(),
+        name="application-revocations",
+    ),
+    path(
+        "v1/revocations/<int:pk>/hearing-letter.pdf",
+        RevocationViewSet.as_view({"get": "hearing_letter"}),
+        name="revocation-hearing-letter",
+    ),
+    path(
+        "v1/revocations/<int:pk>/notice.pdf",
+        RevocationViewSet.as_view({"get": "notice"}),
+        name="revocation-notice",
+    ),
     path(
         "v1/fiscal-years/<int:pk>/transfers/",
         FiscalYearTransferList.as_view(),
         name="fiscal-year-transfers",
     ),
     path("v1/", include(router.urls)),
+    # Whatever else ends in a slash under v1/ is the API's 404 {detail, code}; without the slash
+    # Django's APPEND_SLASH redirect still applies (a path that exists with it).
+    re_path(r"^v1/(?:.*/)?$", not_found_view, name="not-found"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    # Swagger UI from the drf-spectacular-sidecar package's static files: no CDN needed.
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Swagger UI from the drf-spectacular-sidecar package's static files: no CDN needed. The
+    # split view serves its init script from ?script (same origin) and our template has no
+    # inline style, so the strict Content-Security-Policy needs no allowance here.
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", template_name="api/swagger_ui.html"
+        ),
+        name="docs",
+    ),
 ]

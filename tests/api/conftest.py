@@ -1,11 +1,29 @@
 import datetime
+from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.factories import ActionFieldFactory, FiscalYearFactory, TargetGroupFactory
+from fund_manager.core.models import AuditEntry
+from fund_manager.funds.models import FiscalYear
+from fund_manager.ledger import services as ledger
+from fund_manager.ledger.models import Account, Transfer
+from fund_manager.rounds import services as round_services
+from fund_manager.rounds.models import SteeringGroup, SteeringMember
+from tests.conftest import module_data
+from tests.factories import (
+    ActionFieldFactory,
+    FiscalYearFactory,
+    FundFactory,
+    OrganisationFactory,
+    TargetGroupFactory,
+    funded_year,
+    provider_user,
+    user_with_role,
+)
 
 
 @pytest.fixture
@@ -64,3 +82,98 @@ def payload(action_field, target_group):
             "sustainable": True,
         },
     }
+
+
+# --- the ledger endpoints' fixtures (shared since issue 9, defect 18) ----------------------------
+@pytest.fixture
+def fields(db):
+    """Two action fields of the factory fund: sprache (position 1) and bildung (position 2)."""
+    fund = FundFactory()
+    return (
+        ActionFieldFactory(fund=fund, code="sprache", name="Sprache", position=1),
+        ActionFieldFactory(fund=fund, code="bildung", name="Bildung", position=2),
+    )
+
+
+@pytest.fixture
+def year(finance, fields):
+    """Budget 1000.00; sprache has 300.00, bildung 100.00, 600.00 are unallocated. (A module
+    that needs other amounts defines its own ``year``.)"""
+    sprache, bildung = fields
+    return funded_year(
+        finance=finance,
+        year=2031,
+        budget="1000.00",
+        allocations={sprache: "300.00", bildung: "100.00"},
+    )
+
+
+def snapshot():
+    """What a refused booking must leave as it was: transfers, balances, budgets, audit."""
+    return {
+        "transfers": list(Transfer.objects.order_by("pk").values_list("pk", flat=True)),
+        "accounts": list(Account.objects.order_by("pk").values_list("pk", "balance")),
+        "budgets": list(FiscalYear.objects.order_by("pk").values_list("pk", "budget", "state")),
+        "audit": AuditEntry.objects.count(),
+    }
+
+
+@pytest.fixture
+def unchanged(year):
+    """Call it after the request: asserts the ledger is as it was before the test's request."""
+    before = snapshot()
+
+    def check():
+        assert snapshot() == before
+
+    return check
+
+
+# --- the rounds endpoints' world (built once per module: issue 9, defect 19) ------------------
+@module_data
+def world():
+    """A steering group of four (chair first), round 1 planned for today, 1000.00 available in
+    sprache, an applicant with its provider and another provider; a SimpleNamespace. Built once
+    per module (each test gets its own copy)."""
+    office = user_with_role("project_office")
+    finance = user_with_role("finance")
+    year = funded_year(finance=finance)
+    field = ActionFieldFactory(fund=year.fund, code="sprache", name="Sprache")
+    ledger.allocate(
+        fiscal_year=year,
+        action_field=field,
+        amount=Decimal("1000.00"),
+        by=finance,
+        idempotency_key="a",
+    )
+    group = SteeringGroup.objects.create(fund=year.fund, name="Lenkungsgruppe")
+    chair = user_with_role("chair")
+    chair.groups.add(*user_with_role("steering_member").groups.all())
+    members = [chair] + [user_with_role("steering_member") for _ in range(3)]
+    since = datetime.date(year.year, 1, 1)
+    for index, member in enumerate(members):
+        SteeringMember.objects.create(group=group, user=member, is_chair=index == 0, since=since)
+    today = timezone.localdate()
+    funding_round = round_services.plan_round(
+        fiscal_year=year,
+        number=1,
+        submission_deadline=today,
+        session_date=today,  # a session opens on its day only
+        by=office,
+    )
+    organisation = OrganisationFactory()
+    world = SimpleNamespace(
+        office=office,
+        finance=finance,
+        year=year,
+        field=field,
+        round=funding_round,
+        chair=chair,
+        members=members,
+        member=members[1],
+        outsider=user_with_role("steering_member"),  # a steering member without a seat here
+        organisation=organisation,
+        provider=provider_user(organisation),
+        other_provider=provider_user(OrganisationFactory()),
+    )
+    return world

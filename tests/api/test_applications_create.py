@@ -258,3 +258,119 @@ def test_a_body_that_is_not_an_object_is_a_400(api, provider, fiscal_year, body)
     assert response.status_code == 400
     assert "non_field_errors" in response.json()
     assert Application.objects.count() == 0
+
+
+# --- defects 7, 8, 10, 11: bad input is a clear 400 and nothing is saved ----------------------
+def _nothing_saved():
+    assert Application.objects.count() == 0
+    assert CostItem.objects.count() == 0
+    assert AuditEntry.objects.count() == 0
+
+
+@pytest.mark.parametrize("field", ["start_date", "end_date"])
+def test_defect_07_a_date_outside_the_window_is_a_400(api, provider, fiscal_year, payload, field):
+    payload["start_date"] = "9999-12-01"
+    payload["end_date"] = "9999-12-31"
+    if field == "end_date":
+        payload["start_date"] = timezone.localdate().isoformat()
+
+    response = api(provider).post(URL, payload, format="json")
+
+    assert response.status_code == 400
+    (message,) = response.json()[field]
+    assert message == (
+        f"Bitte geben Sie ein Datum zwischen dem 01.01.{fiscal_year.year - 1} und dem "
+        f"31.12.{fiscal_year.year + 2} ein: Projekte des Haushaltsjahres {fiscal_year.year} "
+        "finden in diesem Zeitraum statt."
+    )
+    _nothing_saved()
+
+
+def test_defect_07_the_edges_of_the_window_are_accepted(api, provider, fiscal_year, payload):
+    payload["start_date"] = f"{fiscal_year.year - 1}-01-01"
+    payload["end_date"] = f"{fiscal_year.year + 2}-12-31"
+
+    response = api(provider).post(URL, payload, format="json")
+
+    assert response.status_code == 201, response.json()
+    application = Application.objects.get()
+    assert application.end_date == datetime.date(fiscal_year.year + 2, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (["title"], "Sprachcafé\u0001\u0002"),
+        (["title"], "Sprachcafé\nfür alle"),
+        (["title"], "Sprach\tcafé"),
+        (["location"], "Herne\u0000"),
+        (["third_party_funds_source"], "Stiftung\u001b"),
+        (["summary"], "Wöchentlich\u0007"),
+        (["approach"], "Neu\u000bAnsatz"),
+        (["cost_items", 0, "description"], "Honorare\u0001"),
+    ],
+)
+def test_defect_08_control_characters_are_a_400(api, provider, fiscal_year, payload, path, value):
+    _set(path, value)(payload)
+
+    response = api(provider).post(URL, payload, format="json")
+
+    assert response.status_code == 400
+    assert path[0] in response.json(), response.json()
+    assert "Steuerzeichen" in str(response.json()[path[0]])
+    _nothing_saved()
+
+
+def test_defect_08_multi_line_texts_keep_tabs_and_line_breaks(api, provider, fiscal_year, payload):
+    payload["summary"] = "Erstens:\n\tSprachcafé\r\nZweitens: Ausflüge"
+    payload["approach"] = "Neu.\nNachhaltig."
+
+    response = api(provider).post(URL, payload, format="json")
+
+    assert response.status_code == 201, response.json()
+    application = Application.objects.get()
+    assert application.summary == "Erstens:\n\tSprachcafé\r\nZweitens: Ausflüge"
+    assert application.approach == "Neu.\nNachhaltig."
+
+
+@pytest.mark.parametrize("amount", ["١٢٣.٤٥", "１２３.００", "1２3.00"])
+def test_defect_10_non_ascii_digits_are_a_400(api, provider, fiscal_year, payload, amount):
+    payload["own_funds"] = amount
+
+    response = api(provider).post(URL, payload, format="json")
+
+    assert response.status_code == 400
+    assert "own_funds" in response.json()
+    _nothing_saved()
+
+
+@pytest.mark.parametrize(
+    "field", ["title", "summary", "approach", "location", "third_party_funds_source"]
+)
+def test_defect_11_every_text_has_the_models_maximum(api, provider, fiscal_year, payload, field):
+    limit = Application._meta.get_field(field).max_length
+    payload[field] = "x" * (limit + 1)
+
+    response = api(provider).post(URL, payload, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    _nothing_saved()
+
+    payload[field] = "x" * limit
+    response = api(provider).post(URL, payload, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert getattr(Application.objects.get(), field) == "x" * limit
+
+
+def test_defect_11_a_summary_of_100000_characters_is_refused(api, provider, fiscal_year, payload):
+    payload["summary"] = "x" * 100_000
+    payload["approach"] = "y" * 100_000
+
+    response = api(provider).post(URL, payload, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"summary", "approach"}
+    assert "5000" in response.json()["summary"][0]
+    _nothing_saved()

@@ -205,3 +205,47 @@ def test_refused_fields_and_bad_values_are_reported_together(api, provider, draf
 
     assert response.status_code == 400
     assert set(response.json()) == {"state", "own_funds"}
+
+
+# --- defects 7, 8, 10, 11 through PATCH ---------------------------------------------------------
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        pytest.param({"start_date": "9999-12-01"}, "start_date", id="defect-07-start"),
+        pytest.param({"end_date": "0001-01-01"}, "end_date", id="defect-07-end"),
+        pytest.param({"title": "Titel\u0001\u0002"}, "title", id="defect-08-title"),
+        pytest.param({"summary": "Zeile\u0000"}, "summary", id="defect-08-summary"),
+        pytest.param({"own_funds": "１２３.００"}, "own_funds", id="defect-10-full-width"),
+        pytest.param({"summary": "x" * 100_000}, "summary", id="defect-11-summary"),
+        pytest.param({"approach": "x" * 5001}, "approach", id="defect-11-approach"),
+    ],
+)
+def test_defect_07_08_10_11_bad_patch_changes_nothing(api, provider, draft, body, field):
+    before = snapshot(draft)
+
+    response = api(provider).patch(url(draft), body, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json(), response.json()
+    assert snapshot(draft) == before
+
+
+def test_defect_07_a_stored_date_outside_the_window_does_not_block_other_changes(
+    api, provider, draft
+):
+    # Stored before the window existed: changing the title still works, the date stays.
+    Application.objects.filter(pk=draft.pk).update(
+        start_date=datetime.date(9999, 12, 1), end_date=datetime.date(9999, 12, 31)
+    )
+
+    response = api(provider).patch(url(draft), {"title": "Neuer Titel"}, format="json")
+
+    assert response.status_code == 200, response.json()
+    draft.refresh_from_db()
+    assert draft.title == "Neuer Titel"
+    assert draft.start_date == datetime.date(9999, 12, 1)
+    # The eligibility check answers (defect 7: it was a 500).
+    eligibility = api(provider).get(f"{url(draft)}eligibility/")
+    assert eligibility.status_code == 200
+    findings = {f["rule"]: f for f in eligibility.json()["findings"]}
+    assert findings["end_date_limit"]["outcome"] == "fail"

@@ -1,9 +1,11 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 from rest_framework import serializers
 
 from fund_manager.api.fields import MoneyField
+from tests.factories import FiscalYearFactory, user_with_role
 
 
 class Amounts(serializers.Serializer):
@@ -72,3 +74,57 @@ def test_allow_zero_admits_zero_but_not_negative():
 )
 def test_shows_two_decimals(value, shown):
     assert MoneyField().to_representation(value) == shown
+
+
+EXPECTED = 'Bitte senden Sie den Betrag als Zeichenkette wie "1234.50", nicht als %s.'
+
+
+@pytest.mark.parametrize(
+    ("raw", "german"),
+    [
+        (True, EXPECTED % "true oder false"),
+        (False, EXPECTED % "true oder false"),
+        ([], EXPECTED % "Liste"),
+        (["1.00"], EXPECTED % "Liste"),
+        ({}, EXPECTED % "Objekt"),
+        (12.5, EXPECTED % "Zahl"),
+        (1250, EXPECTED % "Zahl"),
+    ],
+)
+def test_defect_12_a_value_that_is_no_string_is_told_what_is_expected(raw, german):
+    with translation.override("de"):
+        serializer = Amounts(data={"amount": raw})
+        assert not serializer.is_valid()
+        error = serializer.errors["amount"][0]
+
+    assert error.code == "not_a_string"
+    assert str(error) == german
+
+
+@pytest.mark.parametrize(
+    ("raw", "english"),
+    [
+        (True, 'Send the amount as a string such as "1234.50", not as true or false.'),
+        ({}, 'Send the amount as a string such as "1234.50", not as an object.'),
+    ],
+)
+def test_defect_12_the_expected_form_in_english(raw, english):
+    with translation.override("en"):
+        serializer = Amounts(data={"amount": raw})
+        assert not serializer.is_valid()
+
+        assert str(serializer.errors["amount"][0]) == english
+
+
+def test_defect_12_the_api_answers_an_object_amount_in_german(api, db):
+    """Through the API (German by default): a field error in API.md's shape."""
+    finance = user_with_role("finance")
+    year = FiscalYearFactory()
+
+    response = api(finance).post(
+        f"/api/v1/fiscal-years/{year.pk}/budget/", {"amount": {}}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"amount": [EXPECTED % "Objekt"]}
+    assert year.transfers.count() == 0

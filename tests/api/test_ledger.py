@@ -16,10 +16,9 @@ from rest_framework.test import APIClient
 from fund_manager.ledger import services
 from fund_manager.ledger.models import Account, AccountKind, Transfer
 from tests.factories import (
-    ActionFieldFactory,
     ApplicationFactory,
     FiscalYearFactory,
-    FundFactory,
+    force_approval,
     funded_year,
     user_with_role,
 )
@@ -27,20 +26,6 @@ from tests.factories import (
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 READERS = ["finance", "project_office", "auditor"]
 NOT_READERS = ["provider", "steering_member", "chair"]
-
-
-@pytest.fixture
-def finance(db):
-    return user_with_role("finance")
-
-
-@pytest.fixture
-def fields(db):
-    fund = FundFactory()
-    return (
-        ActionFieldFactory(fund=fund, code="sprache", name="Sprache", position=1),
-        ActionFieldFactory(fund=fund, code="bildung", name="Bildung", position=2),
-    )
 
 
 @pytest.fixture
@@ -60,6 +45,9 @@ def application(year, fields, finance):
     from sprache to bildung (#7)."""
     sprache, bildung = fields
     application = ApplicationFactory(fiscal_year=year, action_field=sprache)
+    # Approved with 10000.00 and paid in part, as the commitment and payment below book it (the
+    # after-test cross-check of applications and ledger wants both to agree).
+    force_approval(application, "10000.00", state="in_payment")
     common = {"application": application, "by": finance}
     services.commit(amount=Decimal("10000.00"), idempotency_key="c", reason="Bewilligt", **common)
     services.disburse(amount=Decimal("4000.00"), idempotency_key="d", reason="Rate 1", **common)
@@ -160,14 +148,56 @@ def test_balances_of_a_year_without_bookings(api, finance, fields):
     assert body["totals"]["available"] == "0.00"
 
 
-@pytest.mark.parametrize("role", READERS)
-def test_ledger_readers_see_balances_and_transfers(api, year, role):
-    client = api(user_with_role(role))
+def _field_row(code, name, amount):
+    return {
+        "code": code,
+        "name": name,
+        "allocated": amount,
+        "available": amount,
+        "committed": "0.00",
+        "disbursed": "0.00",
+        "refunded": "0.00",
+    }
 
-    assert client.get(balances_url(year)).status_code == 200
-    assert client.get(transfers_url(year)).status_code == 200
-    transfer = Transfer.objects.filter(fiscal_year=year).first()
-    assert client.get(f"/api/v1/transfers/{transfer.pk}/").status_code == 200
+
+@pytest.mark.parametrize("role", READERS)
+def test_defect_18_ledger_readers_see_the_figures_of_balances_and_transfers(api, year, role):
+    client = api(user_with_role(role))
+    allocation = Transfer.objects.get(fiscal_year=year, sequence=2)
+
+    balances = client.get(balances_url(year))
+    journal = client.get(transfers_url(year))
+    detail = client.get(f"/api/v1/transfers/{allocation.pk}/")
+
+    assert (balances.status_code, journal.status_code, detail.status_code) == (200, 200, 200)
+    assert balances.json() == {
+        "budget": "200000.00",
+        "unallocated": "120000.00",
+        "returned": "0.00",
+        "carried_in": "0.00",
+        "balanced": True,
+        "action_fields": [
+            _field_row("sprache", "Sprache", "50000.00"),
+            _field_row("bildung", "Bildung", "30000.00"),
+        ],
+        "totals": {
+            "allocated": "80000.00",
+            "available": "80000.00",
+            "committed": "0.00",
+            "disbursed": "0.00",
+            "refunded": "0.00",
+        },
+    }
+    rows = journal.json()["results"]
+    assert journal.json()["count"] == 3
+    assert [(t["sequence"], t["kind"], t["amount"]) for t in rows] == [
+        (3, "allocation", "30000.00"),
+        (2, "allocation", "50000.00"),
+        (1, "budget", "200000.00"),
+    ]
+    assert [t["target"]["action_field"] for t in rows] == ["bildung", "sprache", None]
+    assert detail.json() == rows[1]
+    assert (detail.json()["id"], detail.json()["hash"]) == (allocation.pk, allocation.hash)
 
 
 @pytest.mark.parametrize("role", NOT_READERS)
@@ -184,16 +214,23 @@ def test_other_roles_may_not_read_the_ledger(api, year, role):
 def test_anonymous_callers_are_asked_to_log_in(year):
     client = APIClient()
 
-    assert client.get(balances_url(year)).status_code == 401
-    assert client.get(transfers_url(year)).status_code == 401
+    for url in (balances_url(year), transfers_url(year)):
+        response = client.get(url)
+        assert response.status_code == 401, url
+        assert response.json() == {"detail": "Anmeldedaten fehlen.", "code": "not_authenticated"}
 
 
 def test_unknown_year_or_transfer_is_a_404(api, finance, year):
     client = api(finance)
 
-    assert client.get("/api/v1/fiscal-years/999999/balances/").status_code == 404
-    assert client.get("/api/v1/fiscal-years/999999/transfers/").status_code == 404
-    assert client.get("/api/v1/transfers/999999/").status_code == 404
+    for url in (
+        "/api/v1/fiscal-years/999999/balances/",
+        "/api/v1/fiscal-years/999999/transfers/",
+        "/api/v1/transfers/999999/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert response.json() == {"detail": "Nicht gefunden.", "code": "not_found"}
 
 
 def test_balances_reads_a_constant_number_of_queries(
@@ -388,10 +425,18 @@ def test_transfer_detail(api, finance, year):
 
 def test_reads_are_read_only(api, finance, year):
     client = api(finance)
+    before = Transfer.objects.count()
 
-    assert client.post(balances_url(year), {}, format="json").status_code == 405
-    assert client.post(transfers_url(year), {}, format="json").status_code == 405
-    assert client.get(f"/api/v1/fiscal-years/{year.pk}/allocations/").status_code == 405
+    posted = [
+        client.post(url, {}, format="json") for url in (balances_url(year), transfers_url(year))
+    ]
+    read = client.get(f"/api/v1/fiscal-years/{year.pk}/allocations/")
+
+    assert [r.status_code for r in posted] == [405, 405]
+    assert {r.json()["code"] for r in posted} == {"method_not_allowed"}
+    assert read.status_code == 405
+    assert read.json() == {"detail": 'Methode "GET" nicht erlaubt.', "code": "method_not_allowed"}
+    assert Transfer.objects.count() == before
 
 
 # --- schema -------------------------------------------------------------------------------------

@@ -8,10 +8,9 @@ no audit entry changed (``unchanged``).
 import pytest
 from rest_framework.test import APIClient
 
-from fund_manager.core.models import AuditEntry
-from fund_manager.funds.models import FiscalYear
 from fund_manager.ledger import services
-from fund_manager.ledger.models import Account, Transfer
+from fund_manager.ledger.models import Transfer
+from tests.api.conftest import snapshot
 from tests.factories import (
     ActionFieldFactory,
     FundFactory,
@@ -33,52 +32,6 @@ BAD_AMOUNTS = [
     "zwölf",
     None,
 ]
-
-
-@pytest.fixture
-def finance(db):
-    return user_with_role("finance")
-
-
-@pytest.fixture
-def fields(db):
-    fund = FundFactory()
-    return (
-        ActionFieldFactory(fund=fund, code="sprache", name="Sprache", position=1),
-        ActionFieldFactory(fund=fund, code="bildung", name="Bildung", position=2),
-    )
-
-
-@pytest.fixture
-def year(finance, fields):
-    """Budget 1000.00; sprache has 300.00, bildung 100.00, 600.00 are unallocated."""
-    sprache, bildung = fields
-    return funded_year(
-        finance=finance,
-        year=2031,
-        budget="1000.00",
-        allocations={sprache: "300.00", bildung: "100.00"},
-    )
-
-
-def snapshot():
-    return {
-        "transfers": list(Transfer.objects.order_by("pk").values_list("pk", flat=True)),
-        "accounts": list(Account.objects.order_by("pk").values_list("pk", "balance")),
-        "budgets": list(FiscalYear.objects.order_by("pk").values_list("pk", "budget", "state")),
-        "audit": AuditEntry.objects.count(),
-    }
-
-
-@pytest.fixture
-def unchanged(year):
-    """Call it after the request: asserts the ledger is as it was before the test's request."""
-    before = snapshot()
-
-    def check():
-        assert snapshot() == before
-
-    return check
 
 
 def post(client, url, body, key=None):
@@ -497,3 +450,43 @@ def test_reallocation_from_a_field_without_money_is_a_409(api, finance, year):
     assert response.status_code == 409
     assert response.json()["shortfall"] == "120.50"
     assert snapshot() == before
+
+
+# --- defect 8: no control character enters the ledger through the API -------------------------
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [
+        ("allocations", {**ALLOCATION, "reason": "x\u0001\u0002"}),
+        ("reallocations", {**REALLOCATION, "reason": "Umschichtung\u0003"}),
+        ("budget", {"amount": "2000.00", "reason": "Haushalt\u001b[0m"}),
+    ],
+)
+def test_defect_08_a_control_character_in_a_reason_is_a_400(
+    api, finance, year, unchanged, action, body
+):
+    response = post(api(finance), url(year, action), body)
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["reason"], response.json()
+    assert "Steuerzeichen" in response.json()["reason"][0]
+    unchanged()
+
+
+def test_defect_08_a_reason_may_span_lines(api, finance, year):
+    body = {**REALLOCATION, "reason": "Mehr Anträge in Bildung:\n\tBeschluss vom 3. März"}
+
+    response = post(api(finance), url(year, "reallocations"), body)
+
+    assert response.status_code == 201, response.json()
+    assert Transfer.objects.order_by("-pk").first().reason == body["reason"]
+
+
+def test_defect_11_a_reason_has_the_models_maximum(api, finance, year, unchanged):
+    limit = Transfer._meta.get_field("reason").max_length
+    body = {**REALLOCATION, "reason": "x" * (limit + 1)}
+
+    response = post(api(finance), url(year, "reallocations"), body)
+
+    assert response.status_code == 400
+    assert "reason" in response.json()
+    unchanged()

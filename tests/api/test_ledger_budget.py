@@ -3,55 +3,19 @@
 Roles, 401 and 404 are checked for every booking endpoint in test_ledger_bookings.py.
 """
 
+from decimal import Decimal
+
 import pytest
 
+from fund_manager.funds.models import FiscalYear
 from fund_manager.ledger import services
 from fund_manager.ledger.models import Transfer
-from tests.api.test_ledger_bookings import ALLOCATION, BAD_AMOUNTS, balances, post, snapshot, url
+from tests.api.conftest import snapshot
+from tests.api.test_ledger_bookings import ALLOCATION, BAD_AMOUNTS, balances, post, url
 from tests.factories import (
-    ActionFieldFactory,
     FiscalYearFactory,
-    FundFactory,
     funded_year,
-    user_with_role,
 )
-
-
-@pytest.fixture
-def finance(db):
-    return user_with_role("finance")
-
-
-@pytest.fixture
-def fields(db):
-    fund = FundFactory()
-    return (
-        ActionFieldFactory(fund=fund, code="sprache", name="Sprache", position=1),
-        ActionFieldFactory(fund=fund, code="bildung", name="Bildung", position=2),
-    )
-
-
-@pytest.fixture
-def year(finance, fields):
-    """Budget 1000.00; sprache has 300.00, bildung 100.00, 600.00 are unallocated."""
-    sprache, bildung = fields
-    return funded_year(
-        finance=finance,
-        year=2031,
-        budget="1000.00",
-        allocations={sprache: "300.00", bildung: "100.00"},
-    )
-
-
-@pytest.fixture
-def unchanged(year):
-    """Call it after the request: asserts the ledger is as it was before the test's request."""
-    before = snapshot()
-
-    def check():
-        assert snapshot() == before
-
-    return check
 
 
 # --- budget ---------------------------------------------------------------------------------------
@@ -98,29 +62,44 @@ def test_the_budget_may_be_set_to_zero_when_nothing_is_allocated(api, finance, f
     assert response.json()["kind"] == "budget_reduction"
 
 
-def test_reducing_the_budget_below_what_is_allocated_is_a_409(api, finance, year, unchanged):
+def test_defect_18_reducing_the_budget_below_what_is_allocated_is_a_409(
+    api, finance, year, unchanged
+):
+    before = Transfer.objects.count()
+
     response = post(api(finance), url(year, "budget"), {"amount": "399.99"})
 
     assert response.status_code == 409
     assert response.json()["code"] == "insufficient_funds"
     assert response.json()["shortfall"] == "0.01"
+    assert set(response.json()) == {"detail", "code", "shortfall"}
+    assert Transfer.objects.count() == before
+    assert FiscalYear.objects.get(pk=year.pk).budget == Decimal("1000.00")
     unchanged()
 
 
-def test_setting_the_budget_it_already_has_is_a_400(api, finance, year, unchanged):
+def test_defect_18_setting_the_budget_it_already_has_is_a_400(api, finance, year, unchanged):
+    before = Transfer.objects.count()
+
     response = post(api(finance), url(year, "budget"), {"amount": "1000.00"})
 
     assert response.status_code == 400
     assert set(response.json()) == {"amount"}
+    assert response.json() == {"amount": ["Der Haushaltsansatz hat bereits diesen Betrag."]}
+    assert Transfer.objects.count() == before
     unchanged()
 
 
 @pytest.mark.parametrize("amount", [a for a in BAD_AMOUNTS if a != "0.00"])
-def test_budget_refuses_a_bad_amount(api, finance, year, unchanged, amount):
+def test_defect_18_budget_refuses_a_bad_amount(api, finance, year, unchanged, amount):
+    before = Transfer.objects.count()
+
     response = post(api(finance), url(year, "budget"), {"amount": amount})
 
     assert response.status_code == 400
     assert set(response.json()) == {"amount"}
+    assert all(isinstance(m, str) and m for m in response.json()["amount"])
+    assert Transfer.objects.count() == before
     unchanged()
 
 
@@ -138,16 +117,21 @@ def test_budget_replay_and_conflict(api, finance, year):
     assert Transfer.objects.count() == count
 
 
-def test_budget_in_a_closed_year_is_a_409(api, finance, year):
+def test_defect_18_budget_in_a_closed_year_is_a_409(api, finance, year):
     services.close_fiscal_year(
         fiscal_year=year, by=finance, reason="Jahresabschluss", idempotency_key="close"
     )
     before = snapshot()
+    count = Transfer.objects.count()
 
     response = post(api(finance), url(year, "budget"), {"amount": "2000.00"})
 
     assert response.status_code == 409
-    assert response.json()["code"] == "fiscal_year_closed"
+    assert response.json() == {
+        "detail": "Das Haushaltsjahr 2031 ist abgeschlossen: Es nimmt keine Buchungen mehr an.",
+        "code": "fiscal_year_closed",
+    }
+    assert Transfer.objects.count() == count
     assert snapshot() == before
 
 
@@ -162,20 +146,34 @@ def test_budget_replay_after_a_later_change_returns_the_first_transfer(api, fina
     assert again.json()["id"] == first.json()["id"]
 
 
-def test_budget_with_the_key_of_another_booking_is_a_409(api, finance, year):
+def test_defect_18_budget_with_the_key_of_another_booking_is_a_409(api, finance, year):
     client = api(finance)
     post(client, url(year, "allocations"), ALLOCATION, "taken")
+    before = snapshot()
+    count = Transfer.objects.count()
 
-    response = post(client, url(year, "budget"), {"amount": "1000.00"}, "taken")
+    response = post(client, url(year, "budget"), {"amount": "1500.00"}, "taken")
 
     assert response.status_code == 409
-    assert response.json()["code"] == "idempotency_conflict"
+    assert response.json() == {
+        "detail": "Dieser Idempotenzschlüssel wurde bereits für eine andere Buchung verwendet. "
+        "Es wurde nichts gebucht.",
+        "code": "idempotency_conflict",
+    }
+    assert Transfer.objects.count() == count
+    assert snapshot() == before
 
 
-def test_budget_with_the_same_key_and_another_reason_is_a_409(api, finance, year):
+def test_defect_18_budget_with_the_same_key_and_another_reason_is_a_409(api, finance, year):
     client = api(finance)
     post(client, url(year, "budget"), {"amount": "1500.00", "reason": "Nachtrag"}, "b3")
+    before = snapshot()
+    count = Transfer.objects.count()
 
     response = post(client, url(year, "budget"), {"amount": "1500.00", "reason": "Anders"}, "b3")
 
     assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_conflict"
+    assert Transfer.objects.count() == count
+    assert snapshot() == before
+    assert Transfer.objects.get(fiscal_year=year, idempotency_key="b3").reason == "Nachtrag"

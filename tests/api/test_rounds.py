@@ -7,14 +7,12 @@ Every refusal asserts that nothing changed (no transfer booked, no vote, the sta
 
 import datetime
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
 
 from fund_manager.applications import services as application_services
 from fund_manager.applications.models import Application, State
-from fund_manager.ledger import services as ledger
 from fund_manager.ledger.models import Account, AccountKind, Transfer, TransferKind
 from fund_manager.organisations.models import Membership
 from fund_manager.rounds import services
@@ -23,17 +21,12 @@ from fund_manager.rounds.models import (
     FundingRound,
     ItemState,
     RoundState,
-    SteeringGroup,
-    SteeringMember,
     Vote,
 )
 from tests.factories import (
-    ActionFieldFactory,
     ApplicationFactory,
     OrganisationFactory,
-    funded_year,
     provider_user,
-    user_with_role,
 )
 from workflows import services as process
 
@@ -44,51 +37,10 @@ ITEMS = "/api/v1/agenda-items/"
 
 # The roles of the brief; "provider" applied for the item on the agenda, "other_provider" did not.
 ROLES = ["office", "chair", "member", "outsider", "provider", "other_provider", "finance"]
+STAFF_ROLES = {"office", "chair", "member", "outsider", "finance"}
 
 
-# --- setup --------------------------------------------------------------------------------------
-@pytest.fixture
-def world(db):
-    office = user_with_role("project_office")
-    finance = user_with_role("finance")
-    year = funded_year(finance=finance)
-    field = ActionFieldFactory(fund=year.fund, code="sprache", name="Sprache")
-    ledger.allocate(
-        fiscal_year=year, action_field=field, amount=D("1000.00"), by=finance, idempotency_key="a"
-    )
-    group = SteeringGroup.objects.create(fund=year.fund, name="Lenkungsgruppe")
-    chair = user_with_role("chair")
-    chair.groups.add(*user_with_role("steering_member").groups.all())
-    members = [chair] + [user_with_role("steering_member") for _ in range(3)]
-    since = datetime.date(year.year, 1, 1)
-    for index, member in enumerate(members):
-        SteeringMember.objects.create(group=group, user=member, is_chair=index == 0, since=since)
-    today = datetime.date.today()
-    funding_round = services.plan_round(
-        fiscal_year=year,
-        number=1,
-        submission_deadline=today,
-        session_date=today + datetime.timedelta(days=7),
-        by=office,
-    )
-    organisation = OrganisationFactory()
-    world = SimpleNamespace(
-        office=office,
-        finance=finance,
-        year=year,
-        field=field,
-        round=funding_round,
-        chair=chair,
-        members=members,
-        member=members[1],
-        outsider=user_with_role("steering_member"),  # a steering member without a seat here
-        organisation=organisation,
-        provider=provider_user(organisation),
-        other_provider=provider_user(OrganisationFactory()),
-    )
-    return world
-
-
+# --- setup (``world``: tests/api/conftest.py, built once per module) ----------------------------
 def eligible_application(world, organisation=None, amount="600.00"):
     """An application of ``organisation`` (the world's applicant by default), checked eligible
     by the office; it requests ``amount``."""
@@ -243,6 +195,10 @@ def test_every_role_lists_and_reads_the_rounds(api, world, role):
         "minute_taker": "",
         "minutes_signed_at": None,
         "minutes_signed_by": None,
+        "cancelled_at": None,
+        "cancellation_reason": "",
+        # Who is present: for the staff only (none before the session).
+        "attendance": [] if role in STAFF_ROLES else None,
         "agenda": [],
     }
 
@@ -814,6 +770,22 @@ def test_a_malformed_idempotency_key_is_400(api, world, item, key):
     assert state_of(world.round) == RoundState.IN_SESSION
 
 
+@pytest.mark.parametrize("key", ["runde-\N{GRINNING FACE}", "runde 1", "straße"])
+def test_defect_14_close_session_refuses_a_key_outside_printable_ascii(api, world, item, key):
+    """The same rule and message as the bookings (fund_manager/api/idempotency.py)."""
+    response = post(api, world.chair, round_url(world, "close-session"), HTTP_IDEMPOTENCY_KEY=key)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "idempotency_key": [
+            "Der Header Idempotency-Key muss aus 1 bis 100 druckbaren ASCII-Zeichen bestehen: "
+            "Buchstaben, Ziffern und Satzzeichen, keine Leerzeichen."
+        ]
+    }
+    assert state_of(world.round) == RoundState.IN_SESSION
+    assert commitments() == 0
+
+
 def test_a_missing_quorum_is_409_and_books_nothing(api, world):
     applications = [eligible_application(world, OrganisationFactory()) for _ in range(2)]
     item_a, item_b = in_session(world, *applications)
@@ -866,3 +838,52 @@ def test_the_schema_lists_every_round_endpoint(api, world):
         "/api/v1/agenda-items/{id}/defer/",
     } <= set(paths)
     assert set(paths["/api/v1/rounds/"]) == {"get", "post"}
+
+
+# --- defects 8 and 11: the proposal's conditions ------------------------------------------------
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        pytest.param("Beleg\u0001", id="defect-08-control-character"),
+        pytest.param(
+            "x" * (AgendaItem._meta.get_field("conditions").max_length + 1), id="defect-11"
+        ),
+    ],
+)
+def test_defect_08_11_bad_conditions_are_a_400_and_change_nothing(api, world, item, conditions):
+    response = post(
+        api, world.chair, item_url(item, "proposal"), {"amount": "500.00", "conditions": conditions}
+    )
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == ["conditions"]
+    item.refresh_from_db()
+    assert (item.proposed_amount, item.conditions) == (None, "")
+
+
+def test_defect_08_11_conditions_take_lines_up_to_the_models_maximum(api, world, item):
+    limit = AgendaItem._meta.get_field("conditions").max_length
+    start = "Auflage 1: Belege.\n\tAuflage 2: Bericht."
+    conditions = start + "x" * (limit - len(start))
+
+    response = post(
+        api, world.chair, item_url(item, "proposal"), {"amount": "500.00", "conditions": conditions}
+    )
+
+    assert response.status_code == 200, response.content
+    item.refresh_from_db()
+    assert item.conditions == conditions
+
+
+def test_defect_08_11_the_service_refuses_bad_conditions_too(world, item):
+    from fund_manager.core.errors import InvalidInput
+
+    limit = AgendaItem._meta.get_field("conditions").max_length
+    for conditions in ("Beleg\u0002", "x" * (limit + 1)):
+        with pytest.raises(InvalidInput) as excinfo:
+            services.set_proposal(
+                item=item, amount=D("500.00"), conditions=conditions, by=world.chair
+            )
+        assert list(excinfo.value.fields) == ["conditions"]
+    item.refresh_from_db()
+    assert (item.proposed_amount, item.conditions) == (None, "")

@@ -5,11 +5,19 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from fund_manager.rounds import services
+from tests.conftest import module_data
 from tests.factories import provider_user
-from tests.rounds.test_session import eligible_application, in_session, setting, vote_all
+from tests.rounds.conftest import build_setting
+from tests.rounds.test_session import eligible_application, in_session, vote_all
 
 pytestmark = pytest.mark.django_db
-__all__ = ["setting"]
+
+
+@module_data
+def setting():
+    """tests/rounds/conftest.py's ``build_setting()`` (round 1 planned, a steering group of
+    four, 1000.00 available), built once for this module."""
+    return build_setting()
 
 
 def client_for(user):

@@ -15,8 +15,10 @@ from fund_manager.applications.services import CostLine
 from fund_manager.funds.models import ActionField, FiscalYear, Fund, TargetGroup
 from fund_manager.organisations.models import Organisation
 from policies.access import member_organisation_ids
+from policies.dates import project_date_errors
 
 from ..fields import MoneyField
+from .base import Serializer, multi_line_text
 
 # API name of a declaration -> model field.
 DECLARATIONS = {
@@ -41,13 +43,18 @@ _PLAIN_FIELDS = (
 )
 
 
-class CostItemSerializer(serializers.Serializer):
+def _max_length(model, name):
+    """The limit of a text, from the model field: form, API and model never disagree."""
+    return model._meta.get_field(name).max_length
+
+
+class CostItemSerializer(Serializer):
     category = serializers.ChoiceField(choices=CostItem.Category.choices)
-    description = serializers.CharField(max_length=300)
+    description = serializers.CharField(max_length=_max_length(CostItem, "description"))
     amount = MoneyField()
 
 
-class DeclarationsSerializer(serializers.Serializer):
+class DeclarationsSerializer(Serializer):
     not_otherwise_financeable = serializers.BooleanField(
         source=DECLARATIONS["not_otherwise_financeable"], required=False
     )
@@ -99,7 +106,7 @@ class MemberOrganisationField(serializers.PrimaryKeyRelatedField):
         return Organisation.objects.filter(pk__in=member_organisation_ids(user))
 
 
-class ApplicationSerializer(serializers.Serializer):
+class ApplicationSerializer(Serializer):
     """An application as API.md lists it, plus ``fiscal_year``, ``project_kind``, ``approach``,
     ``third_party_funds_source`` and ``total_costs``. Used for reading and for PATCH."""
 
@@ -108,22 +115,30 @@ class ApplicationSerializer(serializers.Serializer):
     organisation = MemberOrganisationField(read_only=True)
     fund = FundField(read_only=True)
     fiscal_year = FiscalYearField(read_only=True)
-    title = serializers.CharField(max_length=200)
-    summary = serializers.CharField(allow_blank=True, required=False)
+    title = serializers.CharField(max_length=_max_length(Application, "title"))
+    summary = multi_line_text(
+        max_length=_max_length(Application, "summary"), allow_blank=True, required=False
+    )
     project_kind = serializers.ChoiceField(
         choices=Application.ProjectKind.choices, allow_blank=True, required=False
     )
-    approach = serializers.CharField(allow_blank=True, required=False)
+    approach = multi_line_text(
+        max_length=_max_length(Application, "approach"), allow_blank=True, required=False
+    )
     action_field = CodeField(allow_null=True, required=False)
     target_groups = CodeListField(required=False)
-    location = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    location = serializers.CharField(
+        max_length=_max_length(Application, "location"), allow_blank=True, required=False
+    )
     start_date = serializers.DateField(allow_null=True, required=False)
     end_date = serializers.DateField(allow_null=True, required=False)
     cost_items = CostItemSerializer(many=True, required=False)
     own_funds = MoneyField(allow_zero=True, required=False)
     third_party_funds = MoneyField(allow_zero=True, required=False)
     third_party_funds_source = serializers.CharField(
-        max_length=300, allow_blank=True, required=False
+        max_length=_max_length(Application, "third_party_funds_source"),
+        allow_blank=True,
+        required=False,
     )
     total_costs = MoneyField(read_only=True)
     requested_amount = MoneyField(read_only=True)
@@ -167,6 +182,11 @@ class ApplicationSerializer(serializers.Serializer):
         end = attrs.get("end_date", getattr(instance, "end_date", None))
         if start and end and end < start:
             errors["end_date"] = [_("The project cannot end before it starts.")]
+        # Only the dates sent are checked: a stored date outside the window does not block
+        # changing another field (the form and the service do the same).
+        fiscal_year = instance.fiscal_year if instance is not None else attrs["fiscal_year"]
+        for field, messages in project_date_errors(attrs, fiscal_year=fiscal_year.year).items():
+            errors.setdefault(field, []).extend(messages)
         if attrs.get("action_field"):
             code = attrs["action_field"]
             attrs["action_field"] = ActionField.objects.filter(

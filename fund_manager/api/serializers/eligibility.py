@@ -10,8 +10,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from fund_manager.applications.models import GuidelineCheck
+from fund_manager.applications.services import NOTE_MAX_LENGTH
 from policies import rules
 from workflows.services import DECISIONS
+
+from .base import Serializer, multi_line_text
 
 PRECHECK = "precheck"
 TRIGGERS = [*GuidelineCheck.Trigger.values, PRECHECK]
@@ -28,13 +31,13 @@ class TriggerField(serializers.CharField):
     """What caused the check; ``precheck`` for a draft's findings (nothing stored)."""
 
 
-class FindingSerializer(serializers.Serializer):
+class FindingSerializer(Serializer):
     rule = serializers.CharField(read_only=True)
     outcome = FindingOutcomeField(read_only=True)
     message = serializers.CharField(read_only=True)
 
 
-class GuidelineCheckSummarySerializer(serializers.Serializer):
+class GuidelineCheckSummarySerializer(Serializer):
     """One stored check in the history: which version, when, why, how many rules failed."""
 
     id = serializers.IntegerField(read_only=True)
@@ -47,7 +50,7 @@ class GuidelineCheckSummarySerializer(serializers.Serializer):
         return len(check.failed)
 
 
-class EligibilitySerializer(serializers.Serializer):
+class EligibilitySerializer(Serializer):
     """The findings as API.md lists them (``guideline``, ``findings``), plus when and why they
     were made and the history of every stored check, newest first."""
 
@@ -85,11 +88,11 @@ class EligibilitySerializer(serializers.Serializer):
         )
 
 
-class ReviewSerializer(serializers.Serializer):
+class ReviewSerializer(Serializer):
     """The office's decision on the check task; a note is required unless eligible."""
 
     outcome = serializers.ChoiceField(choices=DECISIONS)
-    note = serializers.CharField(max_length=5000, allow_blank=True, required=False, default="")
+    note = multi_line_text(max_length=NOTE_MAX_LENGTH, allow_blank=True, required=False, default="")
 
     def validate(self, attrs):
         # Same rule and wording as workflows.services.complete_check, checked here so that a

@@ -5,8 +5,10 @@ from rest_framework import serializers
 from fund_manager.core.audit import action_label
 from fund_manager.core.models import AuditEntry
 
+from .base import ModelSerializer
 
-class AuditEntrySerializer(serializers.ModelSerializer):
+
+class AuditEntrySerializer(ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     label = serializers.SerializerMethodField()
     data = serializers.JSONField(read_only=True)

@@ -12,12 +12,13 @@ from fund_manager.funds.models import ActionField
 from fund_manager.ledger.models import Account, Transfer
 
 from ..fields import MoneyField
+from .base import ModelSerializer, Serializer, multi_line_text
 
 REASON_MAX_LENGTH = Transfer._meta.get_field("reason").max_length
 
 
 # --- reads --------------------------------------------------------------------------------------
-class ActionFieldBalanceSerializer(serializers.Serializer):
+class ActionFieldBalanceSerializer(Serializer):
     """One row of ``selectors.balances``: the money of one action field."""
 
     code = serializers.CharField(source="action_field.code", read_only=True)
@@ -29,7 +30,7 @@ class ActionFieldBalanceSerializer(serializers.Serializer):
     refunded = MoneyField(read_only=True)
 
 
-class BalanceTotalsSerializer(serializers.Serializer):
+class BalanceTotalsSerializer(Serializer):
     allocated = MoneyField(read_only=True)
     available = MoneyField(read_only=True)
     committed = MoneyField(read_only=True)
@@ -37,7 +38,7 @@ class BalanceTotalsSerializer(serializers.Serializer):
     refunded = MoneyField(read_only=True)
 
 
-class BalancesSerializer(serializers.Serializer):
+class BalancesSerializer(Serializer):
     """``selectors.balances(year)``: budget + carried_in = unallocated + available + committed
     + disbursed + returned when ``balanced``."""
 
@@ -52,7 +53,7 @@ class BalancesSerializer(serializers.Serializer):
     totals = BalanceTotalsSerializer(read_only=True)
 
 
-class TransferAccountSerializer(serializers.ModelSerializer):
+class TransferAccountSerializer(ModelSerializer):
     """An account as a transfer names it (its balance is not part of the journal)."""
 
     action_field = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -63,7 +64,7 @@ class TransferAccountSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TransferSerializer(serializers.ModelSerializer):
+class TransferSerializer(ModelSerializer):
     source = TransferAccountSerializer(read_only=True)
     target = TransferAccountSerializer(read_only=True)
     amount = MoneyField(read_only=True)
@@ -99,11 +100,14 @@ class TransferSerializer(serializers.ModelSerializer):
 
 
 # --- booking requests ---------------------------------------------------------------------------
-class _ActionFieldCodeField(serializers.SlugField):
+class _ActionFieldCodeField(serializers.CharField):
     """An action field of the fiscal year's fund, by code (``context["fiscal_year"]``).
 
-    ``active_only`` refuses inactive fields: money may leave an inactive field, but none is
-    given to one (no application can use it).
+    The string checks run on the code; only then is it looked up. (Returning the model from
+    ``to_internal_value`` would run the field's validators on the object, i.e. on its name:
+    "Gesellschaftliche Teilhabe" is no slug, issue 9 defect 1.) ``active_only`` refuses
+    inactive fields: money may leave an inactive field, but none is given to one (no
+    application can use it).
     """
 
     default_error_messages = {
@@ -113,10 +117,11 @@ class _ActionFieldCodeField(serializers.SlugField):
 
     def __init__(self, *, active_only=True, **kwargs):
         self.active_only = active_only
+        kwargs.setdefault("max_length", ActionField._meta.get_field("code").max_length)
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data):
-        code = super().to_internal_value(data)
+    def run_validation(self, data=serializers.empty):
+        code = super().run_validation(data)
         year = self.context["fiscal_year"]
         field = ActionField.objects.filter(fund_id=year.fund_id, code=code).first()
         problem = None
@@ -127,7 +132,7 @@ class _ActionFieldCodeField(serializers.SlugField):
         if problem:
             # Formatted here: DRF's fail() would use str.format on "%(code)s".
             raise serializers.ValidationError(
-                self.error_messages[problem] % {"code": code}, code=problem
+                self.error_messages[problem] % {"code": code[:60]}, code=problem
             )
         return field
 
@@ -135,29 +140,29 @@ class _ActionFieldCodeField(serializers.SlugField):
         return value.code
 
 
-class AllocationCreateSerializer(serializers.Serializer):
+class AllocationCreateSerializer(Serializer):
     action_field = _ActionFieldCodeField(help_text=_("Action field code"))
     amount = MoneyField()
-    reason = serializers.CharField(
+    reason = multi_line_text(
         max_length=REASON_MAX_LENGTH, allow_blank=True, required=False, default=""
     )
 
 
-class ReallocationCreateSerializer(serializers.Serializer):
+class ReallocationCreateSerializer(Serializer):
     from_action_field = _ActionFieldCodeField(
         active_only=False, help_text=_("Action field code the money leaves")
     )
     to_action_field = _ActionFieldCodeField(help_text=_("Action field code the money goes to"))
     amount = MoneyField()
-    reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
+    reason = multi_line_text(max_length=REASON_MAX_LENGTH)
 
 
-class BudgetSetSerializer(serializers.Serializer):
+class BudgetSetSerializer(Serializer):
     amount = MoneyField(allow_zero=True, help_text=_("The new annual budget (not a difference)."))
-    reason = serializers.CharField(
+    reason = multi_line_text(
         max_length=REASON_MAX_LENGTH, allow_blank=True, required=False, default=""
     )
 
 
-class ReversalCreateSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
+class ReversalCreateSerializer(Serializer):
+    reason = multi_line_text(max_length=REASON_MAX_LENGTH)

@@ -5,16 +5,17 @@ from rest_framework import serializers
 from fund_manager.funds.models import ActionField, FiscalYear, Fund, TargetGroup
 
 from ..fields import MoneyField
+from .base import ModelSerializer
 
 
-class FundSerializer(serializers.ModelSerializer):
+class FundSerializer(ModelSerializer):
     class Meta:
         model = Fund
         fields = ["code", "name"]
         read_only_fields = fields
 
 
-class _ReferenceEntrySerializer(serializers.ModelSerializer):
+class _ReferenceEntrySerializer(ModelSerializer):
     # Codes are unique per fund only, so the fund's code is part of every entry.
     fund = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
@@ -33,7 +34,7 @@ class TargetGroupSerializer(_ReferenceEntrySerializer):
         model = TargetGroup
 
 
-class FiscalYearSerializer(serializers.ModelSerializer):
+class FiscalYearSerializer(ModelSerializer):
     fund = serializers.SlugRelatedField(slug_field="code", read_only=True)
     budget = MoneyField(read_only=True)
 

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from fund_manager.applications.models import Application
 from fund_manager.applications.selectors import applications_visible_to
+from fund_manager.core.text import SHORT_TEXT
 from fund_manager.funds.models import FiscalYear
 from fund_manager.rounds.models import (
     AgendaItem,
@@ -23,14 +24,15 @@ from fund_manager.rounds.models import (
 from policies import voting
 
 from ..fields import MoneyField
+from .base import ModelSerializer, Serializer, multi_line_text
 
 # Rounds whose decisions are final: their vote counts are no secret any more.
 DECIDED_STATES = (RoundState.DECIDED, RoundState.MINUTED)
-CONDITIONS_MAX_LENGTH = 5000
+CONDITIONS_MAX_LENGTH = AgendaItem._meta.get_field("conditions").max_length
 
 
 # --- reads --------------------------------------------------------------------------------------
-class OutcomeSerializer(serializers.Serializer):
+class OutcomeSerializer(Serializer):
     """``policies.voting.Outcome`` as stored on the item when the session closed (without the
     ids of members whose votes were ignored)."""
 
@@ -46,7 +48,7 @@ class OutcomeSerializer(serializers.Serializer):
     explanation = serializers.CharField(read_only=True)
 
 
-class _OutcomeMixin(serializers.Serializer):
+class _OutcomeMixin(Serializer):
     outcome = serializers.SerializerMethodField()
 
     @extend_schema_field(OutcomeSerializer(allow_null=True))
@@ -54,7 +56,7 @@ class _OutcomeMixin(serializers.Serializer):
         return OutcomeSerializer(item.outcome).data if item.outcome else None
 
 
-class AgendaItemSerializer(_OutcomeMixin, serializers.ModelSerializer):
+class AgendaItemSerializer(_OutcomeMixin, ModelSerializer):
     """One item of the agenda (``views.rounds.agenda_items`` annotates the counts).
 
     Callers outside the staff see the vote counts only once the round is decided.
@@ -110,7 +112,14 @@ class AgendaItemSerializer(_OutcomeMixin, serializers.ModelSerializer):
         return data
 
 
-class RoundSerializer(serializers.ModelSerializer):
+class AttendanceSerializer(Serializer):
+    member = serializers.CharField(source="member.username", read_only=True)
+    at_opening = serializers.BooleanField(read_only=True)
+    arrived_at = serializers.DateTimeField(read_only=True)
+    left_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class RoundSerializer(ModelSerializer):
     """A round with the agenda items the caller may see (``visible_items``), for the list and
     the detail alike."""
 
@@ -120,6 +129,12 @@ class RoundSerializer(serializers.ModelSerializer):
     agenda = AgendaItemSerializer(source="visible_items", many=True, read_only=True)
     chaired_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     minutes_signed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    attendance = serializers.SerializerMethodField(
+        help_text=_(
+            "Who was present in the session (staff only, else null): one entry per stretch "
+            "of presence, from the opening or a late arrival until a departure."
+        )
+    )
 
     class Meta:
         model = FundingRound
@@ -138,12 +153,21 @@ class RoundSerializer(serializers.ModelSerializer):
             "minute_taker",
             "minutes_signed_at",
             "minutes_signed_by",
+            "cancelled_at",
+            "cancellation_reason",
+            "attendance",
             "agenda",
         ]
         read_only_fields = fields
 
+    @extend_schema_field(AttendanceSerializer(many=True, allow_null=True))
+    def get_attendance(self, funding_round):
+        if not self.context.get("staff"):
+            return None
+        return AttendanceSerializer(funding_round.attendance.all(), many=True).data
 
-class DecisionSerializer(_OutcomeMixin, serializers.ModelSerializer):
+
+class DecisionSerializer(_OutcomeMixin, ModelSerializer):
     """What the session decided on one item; ``approved_amount`` is what was committed.
 
     ``result`` is the vote's result (``no_quorum`` is kept apart from ``rejected``, the item's
@@ -175,7 +199,7 @@ class DecisionSerializer(_OutcomeMixin, serializers.ModelSerializer):
         return (item.outcome or {}).get("result", "")
 
 
-class RoundDecisionsSerializer(serializers.Serializer):
+class RoundDecisionsSerializer(Serializer):
     """The answer to closing a session (and to every repeat of it)."""
 
     round = serializers.IntegerField(source="id", read_only=True)
@@ -187,13 +211,40 @@ class RoundDecisionsSerializer(serializers.Serializer):
 
 
 # --- requests -----------------------------------------------------------------------------------
-class RoundCreateSerializer(serializers.Serializer):
+class RoundCreateSerializer(Serializer):
     fiscal_year = serializers.PrimaryKeyRelatedField(
         queryset=FiscalYear.objects.all(), help_text=_("Fiscal year id")
     )
     number = serializers.IntegerField(min_value=1, max_value=32767)
     submission_deadline = serializers.DateField()
     session_date = serializers.DateField()
+
+
+class OpenSessionSerializer(Serializer):
+    present = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=200,
+        help_text=_(
+            "User ids of the members present at the opening (entitled to vote that day). "
+            "Omitted: every entitled member is recorded present. The one opening the session "
+            "is always present."
+        ),
+    )
+
+
+class RescheduleSerializer(Serializer):
+    session_date = serializers.DateField()
+    reason = serializers.CharField(max_length=SHORT_TEXT)
+
+
+class CancelRoundSerializer(Serializer):
+    reason = serializers.CharField(max_length=SHORT_TEXT)
+
+
+class AttendanceChangeSerializer(Serializer):
+    member = serializers.IntegerField(min_value=1, help_text=_("User id of the member"))
+    change = serializers.ChoiceField(choices=[("arrived", "arrived"), ("left", "left")])
 
 
 class _VisibleApplicationField(serializers.PrimaryKeyRelatedField):
@@ -203,29 +254,30 @@ class _VisibleApplicationField(serializers.PrimaryKeyRelatedField):
         return applications_visible_to(self.context["request"].user)
 
 
-class AgendaAddSerializer(serializers.Serializer):
+class AgendaAddSerializer(Serializer):
     application = _VisibleApplicationField(
         queryset=Application.objects.none(), help_text=_("Application id")
     )
 
 
-class ProposalSerializer(serializers.Serializer):
+class ProposalSerializer(Serializer):
     amount = MoneyField(help_text=_("At most the requested amount."))
-    conditions = serializers.CharField(
+    conditions = multi_line_text(
         max_length=CONDITIONS_MAX_LENGTH, allow_blank=True, required=False, default=""
     )
 
 
-class VoteSerializer(serializers.Serializer):
+class VoteSerializer(Serializer):
     choice = serializers.ChoiceField(choices=Vote.Choice.choices)
 
 
-class SignMinutesSerializer(serializers.Serializer):
+class SignMinutesSerializer(Serializer):
     minute_taker = serializers.CharField(
-        max_length=200, help_text=_("Who kept the minutes (Protokollführung).")
+        max_length=FundingRound._meta.get_field("minute_taker").max_length,
+        help_text=_("Who kept the minutes (Protokollführung)."),
     )
 
 
-class NotificationSerializer(serializers.Serializer):
+class NotificationSerializer(Serializer):
     notified_on = serializers.DateField(help_text=_("The day the notice reached the applicant."))
     via = serializers.ChoiceField(choices=NoticeDelivery.choices)

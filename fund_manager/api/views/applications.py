@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import serializers, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -32,14 +32,18 @@ from ..serializers.applications import (
     ApplicationSerializer,
     service_input,
 )
+from ..serializers.base import Serializer, multi_line_text
 from ..serializers.eligibility import EligibilitySerializer, ReviewSerializer
 from ..serializers.history import AuditEntrySerializer
+from ._common import validated
 
 _DECLARATION_OF_FIELD = {model: api for api, model in DECLARATIONS.items()}
 
 
-class WithdrawSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+class WithdrawSerializer(Serializer):
+    reason = multi_line_text(
+        max_length=services.NOTE_MAX_LENGTH, allow_blank=True, required=False, default=""
+    )
 
 
 @contextmanager
@@ -110,11 +114,9 @@ class ApplicationViewSet(viewsets.GenericViewSet):
     def create(self, request):
         if not request.user.has_perm("applications.add_application"):
             raise NotPermitted(_("Only applicants can start an application."))
-        serializer = ApplicationCreateSerializer(
-            data=request.data, context=self.get_serializer_context()
+        attrs = validated(
+            ApplicationCreateSerializer, request, context=self.get_serializer_context()
         )
-        serializer.is_valid(raise_exception=True)
-        attrs = serializer.validated_data
         data, cost_items, target_groups = service_input(attrs)
         with api_field_names():
             application = services.create_application(
@@ -191,10 +193,9 @@ class ApplicationViewSet(viewsets.GenericViewSet):
     def withdraw(self, request, pk=None):
         """The applicant withdraws an application that has not been decided yet."""
         application = self.get_object()
-        serializer = WithdrawSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        reason = validated(WithdrawSerializer, request)["reason"]
         application = services.withdraw_application(
-            application=application, by=request.user, reason=serializer.validated_data["reason"]
+            application=application, by=request.user, reason=reason
         )
         return self._answer(application)
 
@@ -256,9 +257,7 @@ class ApplicationViewSet(viewsets.GenericViewSet):
                     "organisation."
                 )
             )
-        serializer = ReviewSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        decision = serializer.validated_data
+        decision = validated(ReviewSerializer, request)
         # Taking and deciding the task are one change: a refused decision leaves it unclaimed.
         with transaction.atomic(), api_field_names():
             task = workflow_services.open_task(application)

@@ -7,8 +7,6 @@ checks the role again, refuses what the state forbids and answers a repeated ide
 transfer themselves.
 """
 
-import uuid
-
 from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
@@ -25,7 +23,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from fund_manager.core.errors import NotPermitted
@@ -37,6 +34,7 @@ from fund_manager.ledger.models import Transfer, TransferKind
 
 from ..exceptions import exception_handler
 from ..filters import IdFilter
+from ..idempotency import IDEMPOTENCY_HEADER, KEY_MAX_LENGTH, idempotency_key
 from ..serializers.ledger import (
     AllocationCreateSerializer,
     BalancesSerializer,
@@ -45,9 +43,6 @@ from ..serializers.ledger import (
     ReversalCreateSerializer,
     TransferSerializer,
 )
-
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-_KEY_MAX_LENGTH = Transfer._meta.get_field("idempotency_key").max_length
 
 
 class LedgerPermission(permissions.BasePermission):
@@ -78,24 +73,6 @@ class _LedgerView:
 
     def get_exception_handler(self):
         return ledger_exception_handler
-
-
-def _idempotency_key(request) -> str:
-    """The caller's ``Idempotency-Key``, or a fresh one: without a key every request books."""
-    raw = request.headers.get(IDEMPOTENCY_HEADER)
-    if raw is None:
-        return str(uuid.uuid4())
-    key = raw.strip()
-    if not key or len(key) > _KEY_MAX_LENGTH or not key.isprintable():
-        raise ValidationError(
-            {
-                "idempotency_key": [
-                    _("The Idempotency-Key header must have 1 to %(max)s printable characters.")
-                    % {"max": _KEY_MAX_LENGTH}
-                ]
-            }
-        )
-    return key
 
 
 def _booked(request, *, fiscal_year_id, key, book):
@@ -133,7 +110,8 @@ _IDEMPOTENCY_PARAMETER = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     description=(
-        "Up to 100 characters, unique per fiscal year. The same key with the same request "
+        f"1 to {KEY_MAX_LENGTH} printable ASCII characters (no spaces), unique per fiscal "
+        "year. The same key with the same request "
         "returns the first transfer (200) and books nothing; with another request it is a 409. "
         "Without the header a fresh key is generated (answered in the response header), so a "
         "retry without it books again."
@@ -155,7 +133,8 @@ _CONFLICT = OpenApiResponse(
     ),
     description=(
         "Refused, nothing booked: insufficient_funds (with shortfall), fiscal_year_closed, "
-        "idempotency_conflict, not_reversible."
+        "idempotency_conflict, not_reversible, tied_to_application (a transfer of an "
+        "application: change the approval through the application instead)."
     ),
 )
 _BOOKING_RESPONSES = {
@@ -211,7 +190,7 @@ class FiscalYearLedgerViewSet(_LedgerView, viewsets.GenericViewSet):
     def allocations(self, request, pk=None):
         """Book `unallocated -> available` of the action field (finance)."""
         year = self._year()
-        key = _idempotency_key(request)
+        key = idempotency_key(request, generate=True)
         data = self._input(AllocationCreateSerializer, year)
         return _booked(
             request,
@@ -232,7 +211,7 @@ class FiscalYearLedgerViewSet(_LedgerView, viewsets.GenericViewSet):
     def reallocations(self, request, pk=None):
         """Umschichtung: book `available` of one action field to another; a reason is required."""
         year = self._year()
-        key = _idempotency_key(request)
+        key = idempotency_key(request, generate=True)
         data = self._input(ReallocationCreateSerializer, year)
         return _booked(
             request,
@@ -255,7 +234,7 @@ class FiscalYearLedgerViewSet(_LedgerView, viewsets.GenericViewSet):
         """Set the annual budget: books the difference to the current one between `budget` and
         `unallocated` (a reduction needs that much unallocated money)."""
         year = self._year()
-        key = _idempotency_key(request)
+        key = idempotency_key(request, generate=True)
         data = self._input(BudgetSetSerializer, year)
         return _booked(
             request,
@@ -330,9 +309,11 @@ class TransferViewSet(_LedgerView, mixins.RetrieveModelMixin, viewsets.GenericVi
     @action(detail=True, methods=["post"], serializer_class=ReversalCreateSerializer)
     def reversal(self, request, pk=None):
         """A counter-booking naming the original. Reversals and budget transfers cannot be
-        reversed, and a transfer only once."""
+        reversed, and a transfer only once. A transfer of an application (commitment, release,
+        disbursement, refund, a carried commitment) is refused with 409
+        `tied_to_application`: it moves only through the application's services."""
         original = self.get_object()
-        key = _idempotency_key(request)
+        key = idempotency_key(request, generate=True)
         serializer = ReversalCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return _booked(

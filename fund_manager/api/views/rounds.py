@@ -10,6 +10,7 @@ an agenda item exists for the caller only if the caller may see its application
 (``applications.selectors``), so an applicant never learns about other applicants' items (404).
 """
 
+from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, When
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
@@ -45,63 +46,41 @@ from fund_manager.rounds.models import (
 
 from ..exceptions import exception_handler
 from ..filters import IdFilter
+from ..idempotency import IDEMPOTENCY_HEADER, idempotency_key
 from ..serializers.rounds import (
     DECIDED_STATES,
     AgendaAddSerializer,
     AgendaItemSerializer,
+    AttendanceChangeSerializer,
+    CancelRoundSerializer,
     NotificationSerializer,
+    OpenSessionSerializer,
     ProposalSerializer,
+    RescheduleSerializer,
     RoundCreateSerializer,
     RoundDecisionsSerializer,
     RoundSerializer,
     SignMinutesSerializer,
     VoteSerializer,
 )
-
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-_KEY_MAX_LENGTH = 100
+from ._common import validated
 
 
 def rounds_exception_handler(exc, context):
-    """The project's handler, plus ``shortfalls`` on ``insufficient_funds`` and a ``code`` on
-    the framework's own ``{"detail"}`` answers (401, 404, 405...)."""
+    """The project's handler, plus ``shortfalls`` on ``insufficient_funds``."""
     response = exception_handler(exc, context)
-    if response is None or not isinstance(response.data, dict):
-        return response
-    if isinstance(exc, services.FundingShortfall):
+    if response is not None and isinstance(exc, services.FundingShortfall):
         response.data["shortfalls"] = {
             code: f"{quantize(amount):.2f}" for code, amount in sorted(exc.shortfalls.items())
         }
-    elif set(response.data) == {"detail"}:
-        code = getattr(response.data["detail"], "code", None)
-        if code:
-            response.data["code"] = code
     return response
 
 
-def _require_role(user, role):
-    """Refuse a role that may never do this before its input is looked at (403). The services
-    check again, and more precisely (the chair of *this* steering group)."""
-    if not has_role(user, role):
+def _require_role(user, *roles):
+    """Refuse a role that may never do this (none of ``roles``) before its input is looked at
+    (403). The services check again, and more precisely (the chair of *this* steering group)."""
+    if not any(has_role(user, role) for role in roles):
         raise NotPermitted()
-
-
-def _idempotency_key(request):
-    """Validates the optional ``Idempotency-Key`` header (see ``RoundViewSet.close_session``)."""
-    raw = request.headers.get(IDEMPOTENCY_HEADER)
-    if raw is None:
-        return None
-    key = raw.strip()
-    if not key or len(key) > _KEY_MAX_LENGTH or not key.isprintable():
-        raise ValidationError(
-            {
-                "idempotency_key": [
-                    _("The Idempotency-Key header must have 1 to %(max)s printable characters.")
-                    % {"max": _KEY_MAX_LENGTH}
-                ]
-            }
-        )
-    return key
 
 
 def agenda_items(user):
@@ -182,9 +161,10 @@ _IDEMPOTENCY_PARAMETER = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     description=(
-        "1 to 100 printable characters. Closing is idempotent whatever the key: once the round "
-        "is decided, every further close answers 200 with the stored decisions and books "
-        "nothing (the request has no body, so no two close requests differ)."
+        "1 to 100 printable ASCII characters (no spaces). Closing is idempotent whatever the "
+        "key: once the round is decided, every further close answers 200 with the stored "
+        "decisions and books nothing (the request has no body, so no two close requests "
+        "differ)."
     ),
 )
 
@@ -213,7 +193,8 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         # The agenda as the caller may see it (every page of the list, and the detail).
         return self.queryset.prefetch_related(
-            Prefetch("items", queryset=agenda_items(self.request.user), to_attr="visible_items")
+            Prefetch("items", queryset=agenda_items(self.request.user), to_attr="visible_items"),
+            "attendance__member",
         )
 
     def get_serializer_context(self):
@@ -230,6 +211,14 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer = RoundSerializer(fresh, context=self.get_serializer_context())
         return Response(serializer.data, status=status_code)
 
+    def _change(self, service, serializer_class, *roles):
+        """A round action with a body: 404, 403 (none of ``roles``), 400 for the body, then
+        ``service(funding_round=..., by=..., **body)``; answers the round."""
+        funding_round = self._round()
+        _require_role(self.request.user, *roles)
+        data = validated(serializer_class, self.request)
+        return self._detail(service(funding_round=funding_round, by=self.request.user, **data))
+
     @extend_schema(tags=_TAGS, responses={200: RoundSerializer, 404: _NOT_FOUND})
     def retrieve(self, request, pk=None):
         """A round with its agenda (the items whose application the caller may see)."""
@@ -243,9 +232,8 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def create(self, request):
         """Plan a round (project office); its dates must not overlap the year's other rounds."""
         _require_role(request.user, Role.PROJECT_OFFICE)
-        serializer = RoundCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        funding_round = services.plan_round(by=request.user, **serializer.validated_data)
+        data = validated(RoundCreateSerializer, request)
+        funding_round = services.plan_round(by=request.user, **data)
         return self._detail(funding_round, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -280,12 +268,9 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def agenda(self, request, pk=None):
         funding_round = self._round()
         _require_role(request.user, Role.PROJECT_OFFICE)
-        serializer = AgendaAddSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
+        data = validated(AgendaAddSerializer, request, context={"request": request})
         item = services.add_to_agenda(
-            funding_round=funding_round,
-            application=serializer.validated_data["application"],
-            by=request.user,
+            funding_round=funding_round, application=data["application"], by=request.user
         )
         fresh = agenda_items(request.user).get(pk=item.pk)
         return Response(
@@ -300,12 +285,64 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return self._detail(funding_round)
 
     @_round_action(
-        "Open the session (chair of the round's steering group): freezes who may vote and "
-        "recuses members of applicant organisations."
+        "Open the session (chair of the round's steering group) on its scheduled day only "
+        "(before: 409 session_not_due, after: 409 session_day_passed; reschedule first): "
+        "freezes who may vote, records who is present (`present`, optional: omitted records "
+        "every entitled member) and recuses members of applicant organisations.",
+        request=OpenSessionSerializer,
     )
-    @action(detail=True, methods=["post"], url_path="open-session")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="open-session",
+        serializer_class=OpenSessionSerializer,
+    )
     def open_session(self, request, pk=None):
-        funding_round = services.open_session(funding_round=self._round(), by=request.user)
+        return self._change(services.open_session, OpenSessionSerializer, Role.CHAIR)
+
+    @_round_action(
+        "Move the session to another day before it is opened (project office, or the chair "
+        "of the round): not in the past, not before the submission deadline. Audited; the "
+        "members of the steering group are told by e-mail.",
+        request=RescheduleSerializer,
+    )
+    @action(detail=True, methods=["post"], serializer_class=RescheduleSerializer)
+    def reschedule(self, request, pk=None):
+        return self._change(
+            services.reschedule_session, RescheduleSerializer, Role.PROJECT_OFFICE, Role.CHAIR
+        )
+
+    @_round_action(
+        "Cancel a planned or open round with an empty agenda (project office), with a "
+        "reason. Items on the agenda: 409 agenda_not_empty.",
+        request=CancelRoundSerializer,
+    )
+    @action(detail=True, methods=["post"], serializer_class=CancelRoundSerializer)
+    def cancel(self, request, pk=None):
+        return self._change(services.cancel_round, CancelRoundSerializer, Role.PROJECT_OFFICE)
+
+    @_round_action(
+        "The chair records a late arrival (`arrived`) or a departure (`left`) of an entitled "
+        "member during the session; only present members vote. 409 already_present, "
+        "not_present, leader_cannot_leave, session_not_open.",
+        request=AttendanceChangeSerializer,
+    )
+    @action(detail=True, methods=["post"], serializer_class=AttendanceChangeSerializer)
+    def attendance(self, request, pk=None):
+        funding_round = self._round()
+        _require_role(request.user, Role.CHAIR)
+        data = validated(AttendanceChangeSerializer, request)
+        member = get_user_model().objects.filter(pk=data["member"]).first()
+        if member is None:
+            raise ValidationError(
+                {"member": [_("This person is not entitled to vote in this session.")]}
+            )
+        funding_round = services.record_attendance(
+            funding_round=funding_round,
+            member=member,
+            arrived=data["change"] == "arrived",
+            by=request.user,
+        )
         return self._detail(funding_round)
 
     @extend_schema(
@@ -336,7 +373,7 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def close_session(self, request, pk=None):
         funding_round = self._round()
         _require_role(request.user, Role.CHAIR)
-        key = _idempotency_key(request)
+        key = idempotency_key(request)
         try:
             funding_round = services.close_session(funding_round=funding_round, by=request.user)
         except services.RoundError as exc:
@@ -364,16 +401,7 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer_class=SignMinutesSerializer,
     )
     def sign_minutes(self, request, pk=None):
-        funding_round = self._round()
-        _require_role(request.user, Role.CHAIR)
-        serializer = SignMinutesSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        funding_round = services.sign_minutes(
-            funding_round=funding_round,
-            minute_taker=serializer.validated_data["minute_taker"],
-            by=request.user,
-        )
-        return self._detail(funding_round)
+        return self._change(services.sign_minutes, SignMinutesSerializer, Role.CHAIR)
 
 
 @extend_schema_view(
@@ -401,6 +429,15 @@ class AgendaItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         fresh = self.get_queryset().get(pk=item.pk)
         return Response(AgendaItemSerializer(fresh, context=self.get_serializer_context()).data)
 
+    def _change(self, service, serializer_class, *roles):
+        """An item action with a body: 404, 403 (none of ``roles``, when given), 400 for the
+        body, then ``service(item=..., by=..., **body)``; answers the item."""
+        item = self.get_object()
+        if roles:
+            _require_role(self.request.user, *roles)
+        data = validated(serializer_class, self.request)
+        return self._answer(service(item=item, by=self.request.user, **data))
+
     @_round_action(
         "The chair's proposal: an amount of at most the requested amount, and conditions.",
         request=ProposalSerializer,
@@ -408,12 +445,7 @@ class AgendaItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], serializer_class=ProposalSerializer)
     def proposal(self, request, pk=None):
-        item = self.get_object()
-        _require_role(request.user, Role.CHAIR)
-        serializer = ProposalSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        item = services.set_proposal(item=item, by=request.user, **serializer.validated_data)
-        return self._answer(item)
+        return self._change(services.set_proposal, ProposalSerializer, Role.CHAIR)
 
     @_round_action(
         "Vote yes, no or abstain (a member entitled in this session). A second vote replaces "
@@ -423,13 +455,7 @@ class AgendaItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], serializer_class=VoteSerializer)
     def votes(self, request, pk=None):
-        item = self.get_object()
-        serializer = VoteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        item = services.cast_vote(
-            item=item, choice=serializer.validated_data["choice"], by=request.user
-        )
-        return self._answer(item)
+        return self._change(services.cast_vote, VoteSerializer)
 
     @_round_action(
         "A member declares a conflict of interest: recused from the item, an earlier vote on "
@@ -458,9 +484,6 @@ class AgendaItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], serializer_class=NotificationSerializer)
     def notification(self, request, pk=None):
-        item = self.get_object()
-        _require_role(request.user, Role.PROJECT_OFFICE)
-        serializer = NotificationSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        item = services.record_notification(item=item, by=request.user, **serializer.validated_data)
-        return self._answer(item)
+        return self._change(
+            services.record_notification, NotificationSerializer, Role.PROJECT_OFFICE
+        )
