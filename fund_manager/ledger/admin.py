@@ -4,27 +4,13 @@ or import/export (the journal export lives on the ledger pages, with its permiss
 
 from django.contrib import admin
 
+from fund_manager.core.admin import ReadOnlyAdmin
+
 from .models import Account, Transfer
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    actions = None
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Account)
-class AccountAdmin(_ReadOnlyAdmin):
+class AccountAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "fiscal_year", "kind", "action_field", "application", "balance"]
     list_filter = ["fiscal_year", "kind", "action_field"]
     search_fields = ["application__reference", "action_field__name"]
@@ -32,7 +18,7 @@ class AccountAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(Transfer)
-class TransferAdmin(_ReadOnlyAdmin):
+class TransferAdmin(ReadOnlyAdmin):
     list_display = [
         "sequence",
         "fiscal_year",

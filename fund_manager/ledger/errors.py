@@ -36,3 +36,14 @@ class ClosedYear(LedgerError):
 class NotReversible(LedgerError):
     default_code = "not_reversible"
     default_message = _("This transfer cannot be reversed.")
+
+
+class TiedToApplication(LedgerError):
+    """The transfer belongs to an application: it moves only through the application's
+    services (waiver, partial revocation, revocation), never by a plain reversal."""
+
+    default_code = "tied_to_application"
+    default_message = _(
+        "This transfer belongs to application %(reference)s. Change the approval through the "
+        "application (waiver, partial revocation or revocation)."
+    )

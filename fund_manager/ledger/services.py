@@ -19,9 +19,10 @@ from fund_manager.core.audit import log_action
 from fund_manager.core.errors import InvalidInput, NotPermitted
 from fund_manager.core.models import AuditEntry
 from fund_manager.core.money import MAX_AMOUNT, ZERO, quantize
+from fund_manager.core.text import text_value_errors
 from fund_manager.funds.models import FiscalYear
 
-from .errors import IdempotencyConflict, LedgerError, NotReversible
+from .errors import IdempotencyConflict, LedgerError, NotReversible, TiedToApplication
 from .models import Account, AccountKind, Transfer, TransferKind
 from .posting import account_for, post_transfer, validate_amount
 
@@ -151,9 +152,24 @@ def reallocate(*, fiscal_year, from_field, to_field, amount, reason, by, idempot
     )
 
 
+def tied_application(transfer):
+    """The application a transfer belongs to, or None: the application it names as its
+    business object, or the one whose commitment or disbursement account it moves money of."""
+    if transfer.application_id:
+        return transfer.application
+    for account in (transfer.source, transfer.target):
+        if account.application_id:
+            return account.application
+    return None
+
+
 def reverse_transfer(*, transfer, by, reason, idempotency_key):
-    """A counter-booking that names the original; a transfer is reversed at most once."""
+    """A counter-booking that names the original; a transfer is reversed at most once, and a
+    transfer of an application never (it moves only through the application's services)."""
     _require(by, "ledger.manage_budget")
+    application = tied_application(transfer)
+    if application is not None:
+        raise TiedToApplication(params={"reference": application.reference or f"#{application.pk}"})
     if not (reason or "").strip():
         raise InvalidInput(fields={"reason": [_("A reversal needs a reason.")]})
     with transaction.atomic():
@@ -314,6 +330,14 @@ def close_fiscal_year(*, fiscal_year, by, reason, carry_over=None, idempotency_k
     carry_by_field = {field.pk: amount for field, amount in carry_over.items()}
     if not (reason or "").strip():
         raise InvalidInput(fields={"reason": [_("Please give a reason for the closing.")]})
+    # Also when nothing is booked: the reason goes into the audit entry (defect 8, 11).
+    reason_errors = text_value_errors(
+        reason,
+        multi_line=True,
+        max_length=Transfer._meta.get_field("reason").max_length,
+    )
+    if reason_errors:
+        raise InvalidInput(fields={"reason": reason_errors})
     # Derived keys for the many bookings of one closing; hashed so they fit the column.
     key = "close:" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
     with transaction.atomic():

@@ -18,13 +18,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from import_export.formats.base_formats import CSV, XLSX
 
-from fund_manager.core.errors import DomainError, InvalidInput, NotPermitted
+from fund_manager.core.confirm import confirmed_form
+from fund_manager.core.confirm import summary_row as _row
+from fund_manager.core.errors import InvalidInput, NotPermitted
 from fund_manager.core.forms import add_domain_errors
 from fund_manager.core.money import ZERO, format_amount, quantize
 from fund_manager.funds.models import FiscalYear
 
 from . import selectors, services
-from .errors import InsufficientFunds
+from .errors import InsufficientFunds, TiedToApplication
 from .forms import (
     AllocateForm,
     CloseYearForm,
@@ -92,35 +94,22 @@ def _booking(request, *, form, book, template, context, summary):
 
     ``book(form)`` calls the service and returns ``(message, url)`` for the redirect.
     """
-    confirming = False
-    if request.method == "POST":
-        if not form.is_valid():
-            messages.error(request, _("Please correct the marked fields."))
-        elif "confirm" in request.POST:
-            try:
-                message, url = book(form)
-            except DomainError as error:
-                _report(request, form, error)
-            else:
-                messages.success(request, message)
-                return redirect(url)
-        elif "edit" not in request.POST:
-            confirming = True
-    return render(
+
+    def done(result):
+        message, url = result
+        messages.success(request, message)
+        return redirect(url)
+
+    return confirmed_form(
         request,
-        template,
-        {
-            **context,
-            "form": form,
-            "confirming": confirming,
-            "summary": summary(form) if confirming else None,
-        },
+        form,
+        act=book,
+        refused=lambda error: _report(request, form, error),
+        done=done,
+        template=template,
+        context=context,
+        summary=summary,
     )
-
-
-def _row(label, value, *, money=False, warning=None):
-    """One line of a summary: label, value, and a warning shown next to it."""
-    return {"label": label, "value": value, "money": money, "warning": warning}
 
 
 def _shortfall_warning(balance, amount):
@@ -229,7 +218,10 @@ def journal(request, year_pk):
     for transfer in page_obj.object_list:
         transfer.reversal = _reversed_by(transfer)
         transfer.can_reverse = (
-            may_reverse and transfer.kind not in NOT_REVERSIBLE and transfer.reversal is None
+            may_reverse
+            and transfer.kind not in NOT_REVERSIBLE
+            and transfer.reversal is None
+            and services.tied_application(transfer) is None
         )
     query = request.GET.copy()
     query.pop("page", None)
@@ -463,8 +455,12 @@ def reverse_transfer(request, pk):
         return message, _journal_url(year, number=reversal.sequence)
 
     reversal = _reversed_by(transfer)
+    tied = services.tied_application(transfer)
     hint = None
-    if reversal is not None:
+    if tied is not None:
+        # The service refuses it as well; the page says why and where to go instead.
+        hint = str(TiedToApplication(params={"reference": tied.reference or f"#{tied.pk}"}))
+    elif reversal is not None:
         hint = _("This transfer has already been reversed by transfer no. %(number)s.") % {
             "number": reversal.sequence
         }
@@ -472,12 +468,17 @@ def reverse_transfer(request, pk):
         hint = _("Transfers of this kind cannot be reversed.")
     elif not year.is_open:
         hint = _("The fiscal year is closed: it accepts no further bookings.")
+    context = {"year": year, "transfer": transfer, "hint": hint, "tied": tied}
+    if tied is not None and request.method == "POST":
+        # Refused whatever the form says (services.reverse_transfer refuses it as well).
+        messages.error(request, hint)
+        return render(request, "ledger/reverse.html", {**context, "form": form})
     return _booking(
         request,
         form=form,
         book=book,
         template="ledger/reverse.html",
-        context={"year": year, "transfer": transfer, "hint": hint},
+        context=context,
         summary=lambda form: None,
     )
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
+from fund_manager.applications.models import Application
 from fund_manager.core.models import AuditEntry
 from fund_manager.funds.models import FiscalYear
 from fund_manager.ledger import services
@@ -13,14 +14,10 @@ from tests.factories import (
     ActionFieldFactory,
     ApplicationFactory,
     FundFactory,
+    force_approval,
     funded_year,
     user_with_role,
 )
-
-
-@pytest.fixture
-def finance(db):
-    return user_with_role("finance")
 
 
 @pytest.fixture
@@ -155,7 +152,9 @@ def test_a_budget_transfer_cannot_be_reversed(api, finance, year):
 def test_reversing_money_that_was_spent_is_a_409_with_the_shortfall(
     api, finance, year, allocation, sprache
 ):
-    application = ApplicationFactory(fiscal_year=year, action_field=sprache)
+    application = force_approval(
+        ApplicationFactory(fiscal_year=year, action_field=sprache), "150.00"
+    )
     services.commit(
         application=application,
         amount=Decimal("150.00"),
@@ -244,17 +243,40 @@ def test_allocated_drops_when_an_allocation_is_reversed(api, finance, year, allo
     assert totals["totals"]["allocated"] == "0.00"
 
 
-def test_refunded_drops_when_a_refund_is_reversed(api, finance, year, sprache):
+@pytest.mark.parametrize("kind", ["commitment", "disbursement", "refund"])
+def test_defect_02_a_transfer_of_an_application_is_not_reversed(api, finance, year, sprache, kind):
+    """A transfer tied to an application moves only through the application's services."""
     application = ApplicationFactory(fiscal_year=year, action_field=sprache)
+    Application.objects.filter(pk=application.pk).update(reference="VF-2031-0001")
+    application = force_approval(application, "100.00", "in_payment")
     common = {"application": application, "by": finance}
     services.commit(amount=Decimal("100.00"), idempotency_key="c", reason="Bewilligt", **common)
     services.disburse(amount=Decimal("100.00"), idempotency_key="d", reason="Zahlung", **common)
-    refund = services.refund(
-        amount=Decimal("30.00"), idempotency_key="r", reason="Rückzahlung", **common
-    )
+    services.refund(amount=Decimal("30.00"), idempotency_key="r", reason="Rückzahlung", **common)
+    transfer = Transfer.objects.get(application=application, kind=kind)
     client = api(finance)
-    assert reverse(client, refund).status_code == 201
+    before = snapshot()
 
+    response = reverse(client, transfer, key="rev-tied")
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "Diese Buchung gehört zum Antrag VF-2031-0001. Ändern Sie die Bewilligung "
+        "über den Antrag (Verzicht, Teilwiderruf oder Widerruf).",
+        "code": "tied_to_application",
+    }
+    assert snapshot() == before
     _totals, row = field_balances(client, year)
+    assert (row["committed"], row["disbursed"], row["refunded"]) == ("0.00", "70.00", "30.00")
 
-    assert row["refunded"] == "0.00"
+
+def test_defect_08_a_reversal_reason_with_a_control_character_is_a_400(
+    api, finance, year, allocation
+):
+    before = snapshot()
+
+    response = reverse(api(finance), allocation, reason="x\u0001\u0002", key="rev-ctl")
+
+    assert response.status_code == 400
+    assert "Steuerzeichen" in response.json()["reason"][0]
+    assert snapshot() == before

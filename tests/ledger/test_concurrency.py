@@ -9,7 +9,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from fund_manager.core.roles import sync_roles
 from fund_manager.funds.models import FiscalYear
 from fund_manager.ledger import services
 from fund_manager.ledger.errors import (
@@ -22,10 +21,8 @@ from fund_manager.ledger.models import Account, AccountKind, Transfer, TransferK
 from fund_manager.ledger.verification import verify_year
 from tests.concurrency import run_at_once
 from tests.factories import (
-    ActionFieldFactory,
     ApplicationFactory,
     FiscalYearFactory,
-    FundFactory,
     funded_year,
     user_with_role,
 )
@@ -36,15 +33,11 @@ pytestmark = [
         connection.vendor != "postgresql", reason="SQLite cannot lock rows: PostgreSQL only"
     ),
     pytest.mark.django_db(transaction=True),
+    # A transactional test may start from a flushed database without the role groups.
+    pytest.mark.usefixtures("roles"),
 ]
 
 D = Decimal
-
-
-@pytest.fixture(autouse=True)
-def roles():
-    """A transactional test may start from a flushed database without the role groups."""
-    sync_roles()
 
 
 def balance(year, kind, *, field=None, application=None):
@@ -58,17 +51,6 @@ def split(outcomes):
     transfers = [o for o in outcomes if isinstance(o, Transfer)]
     others = [o for o in outcomes if not isinstance(o, Transfer)]
     return transfers, others
-
-
-@pytest.fixture
-def finance():
-    return user_with_role("finance")
-
-
-@pytest.fixture
-def fields():
-    fund = FundFactory()
-    return [ActionFieldFactory(fund=fund) for _ in range(3)]
 
 
 @pytest.fixture
@@ -98,6 +80,7 @@ def test_posting_locks_the_year_then_both_accounts_in_a_fixed_order(year, financ
     assert 'ORDER BY "ledger_account"."id" ASC' in locking[1]
 
 
+@pytest.mark.applications_unchecked  # bare commitments, without the round's approval
 @pytest.mark.parametrize("attempt", range(2))
 def test_twenty_commitments_race_for_one_field(year, finance, fields, attempt):
     applications = [ApplicationFactory(fiscal_year=year, action_field=fields[0]) for _ in range(20)]
@@ -179,6 +162,7 @@ def _allocate(year, field, by, key, amount):
     )
 
 
+@pytest.mark.applications_unchecked  # bare commitments, without the round's approval
 @pytest.mark.parametrize("attempt", range(3))
 @pytest.mark.parametrize("operation", ["commit", "allocate"])
 def test_the_same_key_twice_at_once_posts_once(year, finance, fields, operation, attempt):
@@ -205,6 +189,7 @@ def test_the_same_key_twice_at_once_posts_once(year, finance, fields, operation,
     assert verify_year(year) == []
 
 
+@pytest.mark.applications_unchecked  # bare commitments, without the round's approval
 @pytest.mark.parametrize("attempt", range(3))
 def test_the_same_key_with_another_amount_at_once_books_one_of_them(year, finance, fields, attempt):
     application = ApplicationFactory(fiscal_year=year, action_field=fields[0])
@@ -226,6 +211,7 @@ def test_the_same_key_with_another_amount_at_once_books_one_of_them(year, financ
     assert verify_year(year) == []
 
 
+@pytest.mark.applications_unchecked  # bare commitments, without the round's approval
 def test_the_same_key_sequentially_posts_once_and_refuses_another_amount(year, finance, fields):
     application = ApplicationFactory(fiscal_year=year, action_field=fields[0])
     first = _commit(application, finance, "same-key", "100.00")()
@@ -281,6 +267,7 @@ def test_two_budget_changes_at_once_both_book_their_difference(year, attempt):
     assert verify_year(year) == []
 
 
+@pytest.mark.applications_unchecked  # bare commitments, without the round's approval
 @pytest.mark.parametrize("attempt", range(3))
 def test_closing_races_a_commitment(year, finance, fields, attempt):
     next_year = FiscalYearFactory(fund=year.fund, year=year.year + 1)

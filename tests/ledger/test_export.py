@@ -15,12 +15,11 @@ from django.utils.dateparse import parse_datetime
 
 from fund_manager.applications.models import Application
 from fund_manager.ledger import services
-from fund_manager.ledger.models import Transfer
 from fund_manager.ledger.resources import TransferResource, escape_formula
 from tests.factories import (
     ActionFieldFactory,
     ApplicationFactory,
-    force_state,
+    force_approval,
     funded_year,
     user_with_role,
 )
@@ -54,19 +53,8 @@ def finance():
 
 
 @pytest.fixture
-def year(finance):
-    return funded_year(finance=finance)
-
-
-@pytest.fixture
 def field(year):
     return ActionFieldFactory(fund=year.fund, code="wohnen", name="Wohnen")
-
-
-@pytest.fixture
-def finance_client(client, finance):
-    client.force_login(finance)
-    return client
 
 
 def allocate(year, field, amount, finance, reason=""):
@@ -80,13 +68,14 @@ def allocate(year, field, amount, finance, reason=""):
     )
 
 
-def approved_application(year, field):
-    """Test setup: an approved application with a reference, without the workflow."""
+def approved_application(year, field, amount):
+    """Test setup: an application approved with ``amount``, with a reference, without the
+    workflow (the caller books the commitment)."""
     application = ApplicationFactory(fiscal_year=year, action_field=field)
     Application.objects.filter(pk=application.pk).update(
         reference=f"VF-{year.year}-{application.pk:03d}"
     )
-    return force_state(application, "approved")
+    return force_approval(application, amount)
 
 
 def read_csv(response):
@@ -196,7 +185,7 @@ def test_plain_text_is_left_alone():
 
 def test_the_export_names_applications_and_reversals(finance_client, year, field, finance):
     allocation = allocate(year, field, "500.00", finance)
-    application = approved_application(year, field)
+    application = approved_application(year, field, "200.00")
     services.commit(
         application=application,
         amount=D("200.00"),
@@ -205,11 +194,10 @@ def test_the_export_names_applications_and_reversals(finance_client, year, field
         reason="Beschluss",
         business_reference="LG-2024-1",
     )
+    # A commitment moves only through its application (defect 2): reverse an allocation.
+    mistake = allocate(year, field, "50.00", finance)
     reversal = services.reverse_transfer(
-        transfer=Transfer.objects.get(kind="commitment"),
-        by=finance,
-        reason="Fehlbuchung",
-        idempotency_key=key(),
+        transfer=mistake, by=finance, reason="Fehlbuchung", idempotency_key=key()
     )
     rows = read_csv(finance_client.get(reverse("ledger:export_csv", args=[year.pk])))
     by_number = {row[0]: dict(zip(HEADER, row, strict=True)) for row in rows[1:]}
@@ -219,8 +207,9 @@ def test_the_export_names_applications_and_reversals(finance_client, year, field
     assert commitment["business_reference"] == "LG-2024-1"
     booked_back = by_number[str(reversal.sequence)]
     assert booked_back["kind"] == "reversal"
-    assert booked_back["reverses"] == "3"
-    assert booked_back["from_account"] == f"committed:{application.reference}"
+    assert booked_back["reverses"] == str(mistake.sequence)
+    assert booked_back["from_account"] == by_number[str(mistake.sequence)]["to_account"]
+    assert booked_back["application"] == ""
     assert by_number[str(allocation.sequence)]["reverses"] == ""
 
 
@@ -285,3 +274,62 @@ def test_the_resource_selects_related_rows(year, field, finance, django_assert_m
     with django_assert_max_num_queries(1):
         dataset = TransferResource().export()
     assert len(dataset) == 11
+
+
+# --- defect 8: what XML cannot carry never breaks an export -----------------------------------
+def test_defect_08_old_control_characters_never_break_the_export(
+    finance_client, year, field, finance, monkeypatch
+):
+    from fund_manager.ledger import posting
+    from fund_manager.ledger.models import Transfer
+
+    # A booking stored before control characters were refused (the check bypassed here).
+    monkeypatch.setattr(posting, "validate_multi_line", lambda value: None)
+    monkeypatch.setattr(posting, "validate_single_line", lambda value: None)
+    transfer = allocate(year, field, "10.00", finance, reason="x\u0001\u0002 Tranche\u000b2")
+    monkeypatch.undo()
+    stored = Transfer.objects.get(pk=transfer.pk)
+    assert stored.reason == "x\u0001\u0002 Tranche\u000b2"
+
+    response = finance_client.get(reverse("ledger:export_xlsx", args=[year.pk]))
+
+    assert response.status_code == 200
+    values, _sheet = read_xlsx(response)
+    row = dict(zip(HEADER, values[-1], strict=True))
+    assert row["reason"] == "x Tranche2"
+    assert row["hash"] == stored.hash  # the export strips, the ledger keeps what it holds
+    rows = read_csv(finance_client.get(reverse("ledger:export_csv", args=[year.pk])))
+    assert rows[-1][HEADER.index("reason")] == "x Tranche2"
+    assert Transfer.objects.get(pk=transfer.pk).reason == "x\u0001\u0002 Tranche\u000b2"
+
+
+def test_defect_08_a_control_character_in_any_column_is_stripped(
+    finance_client, year, field, finance, monkeypatch
+):
+    from fund_manager.ledger import posting
+
+    monkeypatch.setattr(posting, "validate_multi_line", lambda value: None)
+    monkeypatch.setattr(posting, "validate_single_line", lambda value: None)
+    allocate(year, field, "20.00", finance)
+    application = approved_application(year, field, "20.00")
+    Application.objects.filter(pk=application.pk).update(reference=f"VF-{year.year}-\u0007001")
+    application.refresh_from_db()
+    services.commit(
+        application=application,
+        amount=D("20.00"),
+        by=finance,
+        idempotency_key=key(),
+        reason="Bewilligung\u0003",
+        business_reference="Beleg\u00014711",
+    )
+    monkeypatch.undo()
+
+    response = finance_client.get(reverse("ledger:export_xlsx", args=[year.pk]))
+
+    assert response.status_code == 200
+    values, _sheet = read_xlsx(response)
+    row = dict(zip(HEADER, values[-1], strict=True))
+    assert row["reason"] == "Bewilligung"
+    assert row["business_reference"] == "Beleg4711"
+    assert row["application"] == f"VF-{year.year}-001"
+    assert row["to_account"] == f"committed:VF-{year.year}-001"

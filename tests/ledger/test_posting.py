@@ -17,7 +17,7 @@ from fund_manager.ledger.errors import ClosedYear, IdempotencyConflict, Insuffic
 from fund_manager.ledger.models import Account, AccountKind, Transfer, TransferKind
 from fund_manager.ledger.posting import GENESIS, account_for, content_hash, post_transfer
 from fund_manager.ledger.verification import verify_year
-from tests.factories import ActionFieldFactory, FiscalYearFactory, funded_year, user_with_role
+from tests.factories import ActionFieldFactory, FiscalYearFactory, funded_year
 
 pytestmark = pytest.mark.django_db
 
@@ -32,11 +32,6 @@ def ledger_state():
         dict(FiscalYear.objects.values_list("pk", "state")),
         AuditEntry.objects.count(),
     )
-
-
-@pytest.fixture
-def finance(db):
-    return user_with_role("finance")
 
 
 @pytest.fixture
@@ -439,3 +434,92 @@ def test_a_fresh_year_has_no_transfers_and_verifies(finance):
 
     assert verify_year(year) == []
     assert not Transfer.objects.filter(fiscal_year=year).exists()
+
+
+# --- defect 8: no control character enters the append-only ledger -----------------------------
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("reason", "x\u0001\u0002"),
+        ("reason", "Zuweisung\u0000"),
+        ("reason", "Zuweisung\u001b[31m"),
+        ("business_reference", "Beleg\t4711"),
+        ("business_reference", "Beleg\n4711"),
+    ],
+)
+def test_defect_08_post_transfer_refuses_control_characters(
+    year, finance, unallocated, available, name, value
+):
+    before = ledger_state()
+
+    with pytest.raises(InvalidInput) as excinfo:
+        book(year, finance, unallocated, available, Decimal("10.00"), **{name: value})
+
+    assert set(excinfo.value.fields) == {name}
+    assert "Steuerzeichen" in str(excinfo.value.fields[name][0])
+    assert ledger_state() == before
+
+
+def test_defect_08_a_reason_may_span_lines(year, finance, unallocated, available):
+    transfer = book(
+        year, finance, unallocated, available, Decimal("10.00"), reason="Zeile 1\nZeile 2\tx"
+    )
+    assert Transfer.objects.get(pk=transfer.pk).reason == "Zeile 1\nZeile 2\tx"
+
+
+@pytest.mark.parametrize(
+    "call",
+    ["set_budget", "allocate", "reallocate", "reverse", "close"],
+)
+def test_defect_08_every_ledger_service_refuses_a_control_character(year, finance, field, call):
+    other = ActionFieldFactory(fund=year.fund)
+    services.allocate(
+        fiscal_year=year,
+        action_field=field,
+        amount=Decimal("50.00"),
+        by=finance,
+        idempotency_key="setup",
+    )
+    before = ledger_state()
+    bad = "x\u0001\u0002"
+    calls = {
+        "set_budget": lambda: services.set_budget(
+            fiscal_year=year,
+            amount=Decimal("2000.00"),
+            by=finance,
+            idempotency_key="k",
+            reason=bad,
+        ),
+        "allocate": lambda: services.allocate(
+            fiscal_year=year,
+            action_field=field,
+            amount=Decimal("1.00"),
+            by=finance,
+            idempotency_key="k",
+            reason=bad,
+        ),
+        "reallocate": lambda: services.reallocate(
+            fiscal_year=year,
+            from_field=field,
+            to_field=other,
+            amount=Decimal("1.00"),
+            reason=bad,
+            by=finance,
+            idempotency_key="k",
+        ),
+        "reverse": lambda: services.reverse_transfer(
+            transfer=Transfer.objects.get(idempotency_key="setup"),
+            by=finance,
+            reason=bad,
+            idempotency_key="k",
+        ),
+        "close": lambda: services.close_fiscal_year(
+            fiscal_year=year, by=finance, reason=bad, idempotency_key="k"
+        ),
+    }
+
+    with pytest.raises(InvalidInput) as excinfo:
+        calls[call]()
+
+    assert "reason" in excinfo.value.fields
+    assert ledger_state() == before

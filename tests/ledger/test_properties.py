@@ -21,7 +21,7 @@ from fund_manager.core.errors import DomainError, InvalidInput, NotPermitted
 from fund_manager.core.models import AuditEntry
 from fund_manager.funds.models import FiscalYear
 from fund_manager.ledger import selectors, services
-from fund_manager.ledger.errors import InsufficientFunds, NotReversible
+from fund_manager.ledger.errors import InsufficientFunds, NotReversible, TiedToApplication
 from fund_manager.ledger.models import Account, AccountKind, Transfer, TransferKind
 from fund_manager.ledger.verification import verify_year
 from tests.factories import (
@@ -35,6 +35,12 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 CENT = Decimal("0.01")
+APPLICATION_KINDS = (
+    TransferKind.COMMITMENT,
+    TransferKind.RELEASE,
+    TransferKind.DISBURSEMENT,
+    TransferKind.REFUND,
+)
 FIELDS = 3
 # Applications 0 and 1 belong to field 0, application 2 to field 1, application 3 to field 2.
 APPLICATION_FIELDS = (0, 0, 1, 2)
@@ -318,6 +324,9 @@ def plan(model, operation):
         call = lambda: services.reverse_transfer(  # noqa: E731
             transfer=original, by=w.finance, reason="Storno", idempotency_key=key
         )
+        if booking.kind in APPLICATION_KINDS:
+            # Defect 2: an application's money moves only through the application's services.
+            return call, TiedToApplication, None, [], False
         if (
             booking.kind == TransferKind.REVERSAL
             or booking.reversed
@@ -372,6 +381,7 @@ def step(model, operation):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=st.lists(operations, min_size=3, max_size=30))
+@pytest.mark.applications_unchecked  # the bare movements, without the application services
 def test_any_sequence_of_operations_keeps_the_ledger_sound(world, steps):
     # Each example runs in a savepoint that is rolled back: every example starts from `world`.
     with transaction.atomic():

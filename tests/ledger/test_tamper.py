@@ -19,7 +19,12 @@ from fund_manager.ledger import services
 from fund_manager.ledger.models import Account, AccountKind, Transfer, TransferKind
 from fund_manager.ledger.posting import content_hash
 from fund_manager.ledger.verification import verify_year
-from tests.factories import ActionFieldFactory, ApplicationFactory, funded_year, user_with_role
+from tests.factories import (
+    ActionFieldFactory,
+    ApplicationFactory,
+    force_approval,
+    funded_year,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.ledger_unchecked]
 
@@ -64,11 +69,6 @@ def label(transfer):
 
 
 @pytest.fixture
-def finance(db):
-    return user_with_role("finance")
-
-
-@pytest.fixture
 def year(finance):
     """Five transfers: budget, two allocations, a commitment and a disbursement."""
     first, second = ActionFieldFactory(), ActionFieldFactory()
@@ -78,7 +78,9 @@ def year(finance):
         finance=finance,
         fund=first.fund,
     )
-    application = ApplicationFactory(fiscal_year=year, action_field=first)
+    application = force_approval(
+        ApplicationFactory(fiscal_year=year, action_field=first), "1000.00"
+    )
     services.commit(
         application=application,
         amount=Decimal("1000.00"),
@@ -93,7 +95,10 @@ def year(finance):
         idempotency_key="d",
         reason="Auszahlung",
     )
-    assert verify_ledger() == (0, f"{year}: OK (5 transfers)\n")
+    assert verify_ledger() == (
+        0,
+        f"{year}: OK (5 transfers)\nAnträge: OK (1 Bewilligung geprüft)\n",
+    )
     return year
 
 
@@ -142,13 +147,7 @@ def test_postgresql_refuses_an_update_that_goes_around_the_queryset_guard(year):
 
 @postgres_only
 def test_the_trigger_is_in_place_and_enabled(year):
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT tgenabled FROM pg_trigger WHERE tgname = %s AND tgrelid = "
-            "'ledger_transfer'::regclass",
-            [TRIGGER],
-        )
-        assert cursor.fetchall() == [("O",)]
+    assert trigger_states() == [("O",)]
 
 
 def test_the_database_refuses_a_negative_balance_on_any_account_but_budget(year):
@@ -295,10 +294,35 @@ def test_the_trigger_migration_sql_survives_client_side_parameter_merging():
             raise AssertionError(f"a bare '%' in SQL executed with params={params!r}") from exc
 
 
-@postgres_only
-def test_the_trigger_migration_runs_on_postgresql():
-    migration = importlib.import_module(MIGRATION)
+def trigger_states():
+    """The trigger's enabled flags on ledger_transfer ([] when it does not exist)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgenabled FROM pg_trigger WHERE tgname = %s AND tgrelid = "
+            "'ledger_transfer'::regclass",
+            [TRIGGER],
+        )
+        return cursor.fetchall()
 
-    with connection.schema_editor() as editor:
+
+@postgres_only
+def test_defect_18_the_trigger_migration_runs_on_postgresql(year):
+    """Backwards removes the trigger (an UPDATE goes through), forwards puts it back (the same
+    UPDATE is refused again)."""
+    migration = importlib.import_module(MIGRATION)
+    target = transfer_number(year, 2)
+    sql("SET CONSTRAINTS ALL IMMEDIATE")  # pending FK checks would forbid DROP TRIGGER
+
+    with connection.schema_editor(atomic=False) as editor:
         migration.backwards(apps, editor)
+    assert trigger_states() == []
+    with transaction.atomic():
+        sql("UPDATE ledger_transfer SET reason = reason WHERE id = %s", target.pk)
+        transaction.set_rollback(True)
+
+    with connection.schema_editor(atomic=False) as editor:
         migration.forwards(apps, editor)
+    assert trigger_states() == [("O",)]
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        sql("UPDATE ledger_transfer SET reason = 'geändert' WHERE id = %s", target.pk)
+    assert Transfer.objects.get(pk=target.pk).reason == target.reason

@@ -21,8 +21,7 @@ from tests.factories import (
     ActionFieldFactory,
     ApplicationFactory,
     FiscalYearFactory,
-    force_state,
-    funded_year,
+    force_approval,
     user_with_role,
 )
 
@@ -38,16 +37,6 @@ def eur(text):
 
 
 @pytest.fixture
-def finance():
-    return user_with_role("finance")
-
-
-@pytest.fixture
-def year(finance):
-    return funded_year(finance=finance)
-
-
-@pytest.fixture
 def field_a(year):
     return ActionFieldFactory(fund=year.fund, name="Ankommen", position=1)
 
@@ -55,12 +44,6 @@ def field_a(year):
 @pytest.fixture
 def field_b(year):
     return ActionFieldFactory(fund=year.fund, name="Wohnen", position=2)
-
-
-@pytest.fixture
-def finance_client(client, finance):
-    client.force_login(finance)
-    return client
 
 
 def key():
@@ -80,7 +63,7 @@ def allocate(year, field, amount, finance, reason=""):
 
 def committed_application(year, field, amount, finance):
     """An approved application of ``field`` with ``amount`` committed (as the approval books)."""
-    application = approved_application(year, field)
+    application = approved_application(year, field, amount)
     services.commit(
         application=application,
         amount=D(amount),
@@ -91,14 +74,14 @@ def committed_application(year, field, amount, finance):
     return application
 
 
-def approved_application(year, field):
-    """Test setup: an application in the approved state with a reference, without the workflow
-    (the ledger pages only need the row)."""
+def approved_application(year, field, amount):
+    """Test setup: an application approved with ``amount``, with a reference, without the
+    workflow (the ledger pages only need the row; the caller books the commitment)."""
     application = ApplicationFactory(fiscal_year=year, action_field=field)
     Application.objects.filter(pk=application.pk).update(
         reference=f"VF-{year.year}-{application.pk:03d}"
     )
-    return force_state(application, "approved")
+    return force_approval(application, amount)
 
 
 def as_shown(text):
@@ -792,6 +775,71 @@ def test_reverse_books_a_counter_transfer_once(finance_client, year, field_a, fi
     assert as_shown("reverses no. %(number)s") % {"number": original.sequence} in journal
     assert as_shown("reversed by no. %(number)s") % {"number": reversal.sequence} in journal
     assert reverse("ledger:reverse", args=[original.pk]) not in journal
+
+
+TIED = (
+    "Diese Buchung gehört zum Antrag %s. Ändern Sie die Bewilligung über den Antrag "
+    "(Verzicht, Teilwiderruf oder Widerruf)."
+)
+
+
+def ledger_snapshot():
+    return Transfer.objects.count(), dict(Account.objects.values_list("pk", "balance"))
+
+
+def test_defect_02_the_journal_offers_no_reversal_of_an_applications_transfers(
+    finance_client, year, field_a, finance
+):
+    allocation = allocate(year, field_a, "1000.00", finance)
+    application = committed_application(year, field_a, "400.00", finance)
+    commitment = Transfer.objects.get(kind=TransferKind.COMMITMENT, application=application)
+
+    page = html(finance_client.get(reverse("ledger:journal", args=[year.pk])))
+
+    assert reverse("ledger:reverse", args=[allocation.pk]) in page
+    assert reverse("ledger:reverse", args=[commitment.pk]) not in page
+    assert application.reference in page
+
+
+def test_defect_02_the_reversal_page_of_a_commitment_sends_to_the_application(
+    finance_client, year, field_a, finance
+):
+    allocate(year, field_a, "1000.00", finance)
+    application = committed_application(year, field_a, "400.00", finance)
+    commitment = Transfer.objects.get(kind=TransferKind.COMMITMENT, application=application)
+
+    page = html(finance_client.get(reverse("ledger:reverse", args=[commitment.pk])))
+
+    assert TIED % application.reference in page
+    assert reverse("applications:detail", args=[application.pk]) in page
+    assert 'name="confirm"' not in page
+    assert 'name="reason"' not in page
+
+
+def test_defect_02_posting_the_reversal_of_a_commitment_is_refused_and_books_nothing(
+    finance_client, year, field_a, finance
+):
+    allocate(year, field_a, "1000.00", finance)
+    application = committed_application(year, field_a, "400.00", finance)
+    commitment = Transfer.objects.get(kind=TransferKind.COMMITMENT, application=application)
+    before = ledger_snapshot()
+    url = reverse("ledger:reverse", args=[commitment.pk])
+
+    for data in (
+        {"reason": "Fehler", "idempotency_key": key(), "confirm": "1"},
+        {"reason": "Fehler", "idempotency_key": key()},
+        {},
+    ):
+        response = finance_client.post(url, data)
+
+        assert response.status_code == 200
+        assert messages_of(response) == [TIED % application.reference]
+    assert ledger_snapshot() == before
+    assert not Transfer.objects.filter(kind=TransferKind.REVERSAL).exists()
+    committed = Account.objects.get(kind=AccountKind.COMMITTED, application=application)
+    assert committed.balance == D("400.00")
+    application.refresh_from_db()
+    assert (application.state, application.approved_amount) == ("approved", D("400.00"))
 
 
 def test_a_transfer_is_reversed_only_once(finance_client, year, field_a, finance):
