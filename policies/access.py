@@ -72,3 +72,15 @@ def allowed_transitions(user, application) -> set[str]:
         for name in TRANSITION_ROLES
         if may_transition(user, application, name) and can_proceed(getattr(application, name))
     }
+
+
+# --- changing an approval (applications.grants) -------------------------------------------------
+def may_waive(user, application) -> bool:
+    """Only the recipient waives its grant: a provider of the applicant organisation."""
+    return is_provider_of(user, application)
+
+
+def may_revoke(user, application) -> bool:
+    """The project office runs a revocation, never for an organisation it belongs to
+    (separation of duties: nobody decides on an application of their own organisation)."""
+    return has_role(user, Role.PROJECT_OFFICE) and not is_member(user, application.organisation_id)

@@ -149,3 +149,39 @@ class RoundFlow(flow.Flow):
     def start_process(self, activation, funding_round):
         activation.process.funding_round = funding_round
         return activation.process
+
+
+def _hearing_by(activation):
+    return activation.process.artifact.hearing_started_by
+
+
+class RevocationFlow(flow.Flow):
+    """One per revocation proceeding (issue 9, defect 2), started with the hearing::
+
+        hearing started ─▶ "Widerruf entscheiden" (the office member who started it)
+                         ─▶ decided or ended without a revocation ─▶ end
+
+    The proceeding is the process's ``artifact`` (viewflow's own Process model: no table of
+    our own). ``workflows.grants`` completes the task with the decision, or cancels the
+    process when a full waiver ends the grant first.
+    """
+
+    lock_impl = lock.select_for_update_lock
+    process_title = _("Revocation")
+    process_description = _("From the hearing to the decision on the revocation.")
+
+    start = flow.StartHandle(this.start_process).Next(this.decide)
+
+    decide = (
+        flow.View(_task_view)
+        .Annotation(title=_("Decide the revocation"))
+        .Permission("applications.review_application")
+        .Assign(_hearing_by)
+        .Next(this.end)
+    )
+
+    end = flow.End()
+
+    def start_process(self, activation, revocation):
+        activation.process.artifact = revocation
+        return activation.process

@@ -10,10 +10,10 @@ from viewflow.workflow.status import STATUS
 
 from fund_manager.core.roles import Role, is_staff_reader, user_roles
 
-from .flows import ApplicationFlow, RoundFlow
+from .flows import ApplicationFlow, RevocationFlow, RoundFlow
 
 ROUND_NODES = [RoundFlow.prepare, RoundFlow.conduct, RoundFlow.sign]
-HUMAN_NODES = [ApplicationFlow.check, *ROUND_NODES]
+HUMAN_NODES = [ApplicationFlow.check, *ROUND_NODES, RevocationFlow.decide]
 # The permissions that put a task into a group's queue (``.Permission`` of the nodes).
 QUEUE_PERMISSIONS = ("applications.review_application", "rounds.chair_session")
 
@@ -61,6 +61,8 @@ def annotate(tasks):
     passed; every other task after ``FM_TASK_OVERDUE_DAYS``."""
     limit = overdue_before()
     today = timezone.localdate()
+    tasks = list(tasks)
+    revocations = _revocations_of(tasks, today)
     rows = []
     for task in tasks:
         application_process = _subprocess(task.process, "applicationprocess")
@@ -68,12 +70,30 @@ def annotate(tasks):
         task.application = application_process.application if application_process else None
         task.funding_round = round_process.funding_round if round_process else None
         task.is_signing = task.flow_task == RoundFlow.sign
-        if task.funding_round is not None and not task.is_signing:
+        task.revocation = revocations.get(task.process.artifact_object_id)
+        if task.revocation is not None:
+            # Urgent once fewer than four weeks of the one-year period remain.
+            task.overdue = task.revocation.limit.warning or task.revocation.limit.expired
+        elif task.funding_round is not None and not task.is_signing:
             task.overdue = task.funding_round.session_date < today
         else:
             task.overdue = task.created < limit
         rows.append(task)
     return rows
+
+
+def _revocations_of(tasks, today):
+    """The proceedings behind "Widerruf entscheiden" tasks, in one query."""
+    from fund_manager.applications.grants import time_limit_of
+    from fund_manager.applications.models import Revocation
+
+    ids = [t.process.artifact_object_id for t in tasks if t.flow_task == RevocationFlow.decide]
+    if not ids:
+        return {}
+    revocations = Revocation.objects.filter(pk__in=ids).select_related("application__organisation")
+    for revocation in revocations:
+        revocation.limit = time_limit_of(revocation, today)
+    return {revocation.pk: revocation for revocation in revocations}
 
 
 def has_inbox(user):

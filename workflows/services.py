@@ -61,21 +61,45 @@ def application_submitted(application):
         ApplicationFlow.await_changes.run(waiting)
 
 
-def application_withdrawn(application):
-    """Withdrawal ends the process: open tasks are cancelled, nobody has to act any more."""
-    process = process_of(application)
-    if process is None:
-        return
-    with ApplicationFlow.lock(process.pk):
-        for task in ApplicationFlow.task_class.objects.filter(
-            process=process, status__in=OPEN_TASK
-        ):
+def cancel_process(flow_class, process):
+    """Cancel ``process`` and its open tasks: nobody has to act any more."""
+    with flow_class.lock(process.pk):
+        for task in flow_class.task_class.objects.filter(process=process, status__in=OPEN_TASK):
             task.status = STATUS.CANCELED
             task.finished = timezone.now()
             task.save(update_fields=["status", "finished"])
         process.status = PROCESS.CANCELED
         process.finished = timezone.now()
         process.save(update_fields=["status", "finished"])
+
+
+def complete_task_as(task, by):
+    """Complete ``task`` (None: nothing to do) as done by ``by``, whoever it was assigned to:
+    the task is taken over by that person first, so the inbox shows who did the work."""
+    if task is None:
+        return None
+    try:
+        if task.owner_id != by.pk:
+            with task.activation() as activation:
+                if activation.task.status == STATUS.NEW:
+                    activation.assign(by)
+                else:
+                    activation.reassign(by)
+            task.refresh_from_db()
+        with task.activation() as activation:
+            activation.start(None)
+            activation.execute()
+    except FlowLockFailed as exc:
+        raise ConcurrentChange() from exc
+    return task
+
+
+def application_withdrawn(application):
+    """Withdrawal ends the process: open tasks are cancelled, nobody has to act any more."""
+    process = process_of(application)
+    if process is None:
+        return
+    cancel_process(ApplicationFlow, process)
 
 
 def application_decided(application):
@@ -106,26 +130,9 @@ def round_submissions_closed(funding_round):
 
 
 def _complete_round_task(funding_round, node, by):
-    """Done by whoever did the work (the chair, or the deputy standing in): the task is
-    taken over by that person first, so the inbox shows who did it."""
-    task = round_task(funding_round, node)
-    if task is None:
-        # A round whose deadline passed before the RoundFlow existed has no process.
-        return None
-    try:
-        if task.owner_id != by.pk:
-            with task.activation() as activation:
-                if activation.task.status == STATUS.NEW:
-                    activation.assign(by)
-                else:
-                    activation.reassign(by)
-            task.refresh_from_db()
-        with task.activation() as activation:
-            activation.start(None)
-            activation.execute()
-    except FlowLockFailed as exc:
-        raise ConcurrentChange() from exc
-    return task
+    """Done by whoever did the work (the chair, or the deputy standing in). A round whose
+    deadline passed before the RoundFlow existed has no process, so no task."""
+    return complete_task_as(round_task(funding_round, node), by)
 
 
 def round_session_opened(funding_round, by):

@@ -34,11 +34,16 @@ class ApplicationAdmin(admin.ModelAdmin):
     search_fields = ["reference", "title", "organisation__name"]
     list_select_related = ["organisation"]
     inlines = [CostItemInline, AttachmentInline]
+    actions = None
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields] + ["target_groups"]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Saving an unchanged form would still write the row (and its timestamps).
         return False
 
     def has_delete_permission(self, request, obj=None):

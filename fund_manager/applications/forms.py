@@ -4,28 +4,37 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from fund_manager.core.forms import DateInput, MoneyFormField
+from fund_manager.core.forms import DateInput, Form, MoneyFormField
 from fund_manager.core.money import ZERO
 from fund_manager.funds.models import ActionField, TargetGroup
+from policies.dates import project_date_errors
 
 from .files import ACCEPT_ATTRIBUTE
-from .models import Application, CostItem
-from .services import CONTENT_FIELDS, CostLine
+from .models import Application, Attachment, CostItem
+from .services import CONTENT_FIELDS, NOTE_MAX_LENGTH, CostLine
 
 
 def _label(name):
-    return capfirst(Application._meta.get_field(name))
+    # The field's verbose name (lazy, so the language of the request applies), not the field:
+    # str(field) is its model path, "applications.Application.title" (issue 9, defect 17).
+    return capfirst(Application._meta.get_field(name).verbose_name)
 
 
-class ApplicationForm(forms.Form):
+def _max_length(model, name):
+    """The limit of a text, from the model field: form, API and model never disagree."""
+    return model._meta.get_field(name).max_length
+
+
+class ApplicationForm(Form):
     """The content of an application; state, reference and amounts are never in a form."""
 
     organisation = forms.ModelChoiceField(
         label=_("Applicant"), queryset=None, required=True, empty_label=None
     )
-    title = forms.CharField(label=_label("title"), max_length=200)
+    title = forms.CharField(label=_label("title"), max_length=_max_length(Application, "title"))
     summary = forms.CharField(
         label=_label("summary"),
+        max_length=_max_length(Application, "summary"),
         widget=forms.Textarea(attrs={"rows": 5}),
         required=False,
         help_text=_("What will happen, for whom, with whom?"),
@@ -37,6 +46,7 @@ class ApplicationForm(forms.Form):
     )
     approach = forms.CharField(
         label=_label("approach"),
+        max_length=_max_length(Application, "approach"),
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
     )
@@ -49,7 +59,9 @@ class ApplicationForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    location = forms.CharField(label=_label("location"), max_length=200, required=False)
+    location = forms.CharField(
+        label=_label("location"), max_length=_max_length(Application, "location"), required=False
+    )
     start_date = forms.DateField(label=_label("start_date"), required=False, widget=DateInput)
     end_date = forms.DateField(label=_label("end_date"), required=False, widget=DateInput)
     own_funds = MoneyFormField(
@@ -65,7 +77,9 @@ class ApplicationForm(forms.Form):
         help_text=_("Other grants or donations for this project."),
     )
     third_party_funds_source = forms.CharField(
-        label=_label("third_party_funds_source"), max_length=300, required=False
+        label=_label("third_party_funds_source"),
+        max_length=_max_length(Application, "third_party_funds_source"),
+        required=False,
     )
     declares_not_otherwise_financeable = forms.BooleanField(
         label=_label("declares_not_otherwise_financeable"), required=False
@@ -76,8 +90,9 @@ class ApplicationForm(forms.Form):
     )
     declares_sustainable = forms.BooleanField(label=_label("declares_sustainable"), required=False)
 
-    def __init__(self, *args, fund, organisations, **kwargs):
+    def __init__(self, *args, fund, organisations, fiscal_year=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fiscal_year = fiscal_year
         self.fields["action_field"].queryset = ActionField.objects.filter(fund=fund, active=True)
         self.fields["target_groups"].queryset = TargetGroup.objects.filter(fund=fund, active=True)
         if organisations is None:
@@ -90,6 +105,12 @@ class ApplicationForm(forms.Form):
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("The project cannot end before it starts."))
+        if self.fiscal_year is not None:
+            for field, messages in project_date_errors(
+                data, fiscal_year=self.fiscal_year.year
+            ).items():
+                for message in messages:
+                    self.add_error(field, message)
         return data
 
     def service_data(self):
@@ -110,9 +131,11 @@ class ApplicationForm(forms.Form):
         return initial
 
 
-class CostItemForm(forms.Form):
+class CostItemForm(Form):
     category = forms.ChoiceField(label=_("Category"), choices=CostItem.Category.choices)
-    description = forms.CharField(label=_("Description"), max_length=300)
+    description = forms.CharField(
+        label=_("Description"), max_length=_max_length(CostItem, "description")
+    )
     amount = MoneyFormField(label=_("Amount in €"))
 
     def line(self):
@@ -139,16 +162,21 @@ def cost_item_formset(data=None, application=None):
     return formset
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(Form):
     file = forms.FileField(
         label=_("Document"),
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
         help_text=_("PDF, images (PNG, JPEG) or office documents, at most 10 MB."),
     )
-    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    description = forms.CharField(
+        label=_("Description"), max_length=_max_length(Attachment, "description"), required=False
+    )
 
 
-class NoteForm(forms.Form):
+class NoteForm(Form):
     note = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("Reason"),
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
     )

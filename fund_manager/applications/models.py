@@ -9,6 +9,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from fund_manager.core.money import ZERO, MoneyField
+from fund_manager.core.text import LONG_TEXT
 
 
 class State(models.TextChoices):
@@ -34,6 +35,9 @@ class State(models.TextChoices):
     CLOSED = "closed", pgettext_lazy("application state", "Closed")
     WITHDRAWN = "withdrawn", pgettext_lazy("application state", "Withdrawn")
     REVOKED = "revoked", pgettext_lazy("application state", "Revoked")
+    # The recipient waived the whole grant itself (Verzicht): the approval ended without an
+    # act of the office, so it is not "revoked" (docs/decisions.md, "Changing an approval").
+    WAIVED = "waived", pgettext_lazy("application state", "Waived")
 
 
 # The provider may change the content only while the application is in its hands.
@@ -47,6 +51,8 @@ WITHDRAWABLE_STATES = (
     State.SCHEDULED,
     State.DEFERRED,
 )
+# The states in which an approval can be waived or revoked (see Application.waive).
+GRANT_CHANGEABLE_STATES = (State.APPROVED,)
 
 
 class Application(ConcurrentTransitionMixin, models.Model):
@@ -81,12 +87,14 @@ class Application(ConcurrentTransitionMixin, models.Model):
         related_name="+",
     )
     title = models.CharField(_("project title"), max_length=200)
-    summary = models.TextField(_("project description"), blank=True)
+    summary = models.TextField(_("project description"), max_length=LONG_TEXT, blank=True)
     project_kind = models.CharField(
         _("kind of project"), max_length=20, choices=ProjectKind, blank=True
     )
     approach = models.TextField(
-        _("new approach and contribution to sustainable integration"), blank=True
+        _("new approach and contribution to sustainable integration"),
+        max_length=LONG_TEXT,
+        blank=True,
     )
     action_field = models.ForeignKey(
         "funds.ActionField",
@@ -218,6 +226,21 @@ class Application(ConcurrentTransitionMixin, models.Model):
     def defer(self):
         pass
 
+    # --- Changing an approval (applications.grants checks roles; workflows.grants books). ------
+    # Only ``approved`` for now: in the later states money may have been paid, and the paid
+    # part of a revocation becomes a refund claim (issue 11 adds those states here).
+    @transition(field=state, source=list(GRANT_CHANGEABLE_STATES), target=State.WAIVED)
+    def waive(self):
+        pass
+
+    @transition(field=state, source=list(GRANT_CHANGEABLE_STATES), target=State.REVOKED)
+    def revoke(self):
+        pass
+
+    @transition(field=state, source=list(GRANT_CHANGEABLE_STATES), target=None)
+    def reduce_approval(self):
+        """A partial waiver or revocation: the state stays, the approved amount falls."""
+
 
 class CostItem(models.Model):
     """One line of the cost plan (Kostenplan)."""
@@ -343,3 +366,97 @@ class GuidelineCheck(models.Model):
     @property
     def to_review(self):
         return [f for f in self.findings if f["outcome"] == "review"]
+
+
+class RevocationStatus(models.TextChoices):
+    HEARING = "hearing", pgettext_lazy("revocation", "Hearing")
+    DECIDED = "decided", pgettext_lazy("revocation", "Decided")
+    DROPPED = "dropped", pgettext_lazy("revocation", "Dropped")
+
+
+class Revocation(ConcurrentTransitionMixin, models.Model):
+    """One revocation proceeding of the project office (Widerruf or Teilwiderruf, § 49 Abs. 3
+    VwVfG): the hearing (§ 28 VwVfG) with its deadline, the applicant's response, and the
+    decision, within one year of the office learning the facts (§§ 49 Abs. 3 S. 2, 48 Abs. 4).
+
+    Written only by ``applications.grants``; the letters are rebuilt from these fields.
+    """
+
+    class Ground(models.TextChoices):
+        PURPOSE = "purpose", _("The grant was not used, or not used for its purpose")
+        CONDITION = "condition", _("A condition of the notice was not met")
+
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="revocations",
+    )
+    status = FSMField(
+        _("status"),
+        default=RevocationStatus.HEARING,
+        choices=RevocationStatus.choices,
+        protected=True,
+    )
+    ground = models.CharField(_("ground"), max_length=20, choices=Ground)
+    facts = models.TextField(_("facts"), max_length=LONG_TEXT)
+    facts_known_on = models.DateField(_("facts known to the office on"))
+    approved_before = MoneyField(_("approved amount before"), editable=False)
+    intended_amount = MoneyField(_("intended new approved amount"))
+    response_due = models.DateField(_("deadline for the response"))
+    hearing_started_at = models.DateTimeField(_("hearing started at"), editable=False)
+    hearing_started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    response = models.TextField(_("response of the applicant"), max_length=LONG_TEXT, blank=True)
+    response_received_on = models.DateField(_("response received on"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    decided_amount = MoneyField(_("new approved amount"), null=True, blank=True, editable=False)
+    reasons = models.TextField(_("reasons"), max_length=LONG_TEXT, blank=True)
+
+    class Meta:
+        verbose_name = _("revocation proceeding")
+        verbose_name_plural = _("revocation proceedings")
+        ordering = ["-hearing_started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=models.Q(status="hearing"),
+                name="revocation_one_open_per_application",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(intended_amount__gte=0), name="revocation_intended_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(decided_amount__isnull=True) | models.Q(decided_amount__gte=0),
+                name="revocation_decided_gte_0",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.application_id}: {self.get_status_display()}"
+
+    @property
+    def is_full(self):
+        amount = self.decided_amount if self.decided_amount is not None else self.intended_amount
+        return amount == ZERO
+
+    @property
+    def is_open(self):
+        return self.status == RevocationStatus.HEARING
+
+    @transition(field=status, source=RevocationStatus.HEARING, target=RevocationStatus.DECIDED)
+    def decide(self):
+        pass
+
+    @transition(field=status, source=RevocationStatus.HEARING, target=RevocationStatus.DROPPED)
+    def drop(self):
+        pass

@@ -19,9 +19,11 @@ from django_fsm import ConcurrentTransition, can_proceed
 from fund_manager.core.audit import log_action
 from fund_manager.core.errors import ConcurrentChange, InvalidInput, InvalidTransition, NotPermitted
 from fund_manager.core.money import ZERO, check_cents, quantize
+from fund_manager.core.text import MEDIUM_TEXT, text_errors, text_value_errors
 from fund_manager.funds.models import FiscalYear
 from policies import access, rules
 from policies.completeness import check_completeness
+from policies.dates import project_date_errors
 
 from . import eligibility, notifications
 from .files import validate_upload
@@ -54,6 +56,9 @@ class CostLine:
     amount: Decimal
 
 
+# Notes of the office and reasons of the applicant (history, e-mails): no model field of their own.
+NOTE_MAX_LENGTH = MEDIUM_TEXT
+
 SUBMIT_ACTIONS = {"submit": "application.submitted", "resubmit": "application.resubmitted"}
 
 
@@ -61,9 +66,12 @@ class ApplicationError(InvalidTransition):
     """An application rule refused the action."""
 
 
-def _validate_content(*, data, cost_items, fund):
+def _validate_content(*, data, cost_items, fiscal_year):
     """Business checks on input that passed the form/serializer: clear field errors."""
-    errors = {}
+    fund = fiscal_year.fund
+    errors = project_date_errors(data, fiscal_year=fiscal_year.year)
+    for field, messages in text_errors(Application, data).items():
+        errors.setdefault(field, []).extend(messages)
     for field in ("own_funds", "third_party_funds"):
         value = data.get(field)
         if value is None:
@@ -93,6 +101,12 @@ def _validate_content(*, data, cost_items, fund):
             if not line.description.strip():
                 errors.setdefault("cost_items", []).append(
                     _("Line %(n)s: please describe the cost.") % {"n": index + 1}
+                )
+            for message in text_errors(CostItem, {"description": line.description}).get(
+                "description", ()
+            ):
+                errors.setdefault("cost_items", []).append(
+                    _("Line %(n)s: %(message)s") % {"n": index + 1, "message": message}
                 )
             if line.amount is None or line.amount <= 0:
                 errors.setdefault("cost_items", []).append(
@@ -155,7 +169,7 @@ def create_application(*, by, organisation, fiscal_year, data, cost_items=(), ta
         raise NotPermitted(_("You can only apply for an organisation you belong to."))
     if not fiscal_year.is_open:
         raise ApplicationError(_("This fiscal year is closed for applications."))
-    _validate_content(data=data, cost_items=cost_items, fund=fiscal_year.fund)
+    _validate_content(data=data, cost_items=cost_items, fiscal_year=fiscal_year)
     with transaction.atomic():
         application = Application(
             fund=fiscal_year.fund,
@@ -180,7 +194,7 @@ def update_application(*, application, by, data, cost_items=None, target_groups=
     target_groups = list(target_groups) if target_groups is not None else None
     if not access.can_edit_content(by, application):
         raise NotPermitted(_("You may not change this application."))
-    _validate_content(data=data, cost_items=cost_items, fund=application.fund)
+    _validate_content(data=data, cost_items=cost_items, fiscal_year=application.fiscal_year)
     with transaction.atomic():
         locked = _lock(application)
         if not locked.is_editable:
@@ -291,8 +305,17 @@ def submit_application(*, application, by):
     return locked
 
 
+def _check_note(value, field="note"):
+    """Notes and reasons: several lines, at most NOTE_MAX_LENGTH characters, no control
+    character (they are stored in the history and sent by e-mail)."""
+    messages = text_value_errors(value or "", multi_line=True, max_length=NOTE_MAX_LENGTH)
+    if messages:
+        raise InvalidInput(fields={field: messages})
+
+
 def withdraw_application(*, application, by, reason=""):
     """The applicant withdraws an application that has not been decided yet."""
+    _check_note(reason, "reason")
     with transaction.atomic():
         withdrawn = _simple_transition(
             application, by, "withdraw", "application.withdrawn", {"reason": reason}
@@ -310,6 +333,7 @@ def request_changes(*, application, by, note):
     """The office sends the application back to the applicant with what to change."""
     if not (note or "").strip():
         raise InvalidInput(fields={"note": [_("Please say what should be changed.")]})
+    _check_note(note)
     changed = _simple_transition(
         application, by, "request_changes", "application.changes_requested", {"note": note}
     )
@@ -319,6 +343,7 @@ def request_changes(*, application, by, note):
 
 def mark_eligible(*, application, by, note=""):
     """The office confirms the funding requirements are met."""
+    _check_note(note)
     changed = _simple_transition(
         application, by, "mark_eligible", "application.marked_eligible", {"note": note}
     )
@@ -330,6 +355,7 @@ def mark_ineligible(*, application, by, note):
     """The office finds the funding requirements not met; a reason is required."""
     if not (note or "").strip():
         raise InvalidInput(fields={"note": [_("Please give the reason.")]})
+    _check_note(note)
     changed = _simple_transition(
         application, by, "mark_ineligible", "application.marked_ineligible", {"note": note}
     )
@@ -341,6 +367,9 @@ def add_attachment(*, application, by, upload, description=""):
     """Store an uploaded document after checking its size and type (files.validate_upload)."""
     if not access.can_edit_content(by, application):
         raise NotPermitted(_("You may not add documents to this application."))
+    errors = text_errors(Attachment, {"description": description})
+    if errors:
+        raise InvalidInput(fields=errors)
     content_type = validate_upload(upload)
     with transaction.atomic():
         locked = _lock(application)

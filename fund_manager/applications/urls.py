@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import grant_views, views
 
 app_name = "applications"
 
@@ -13,6 +13,34 @@ urlpatterns = [
     path("<int:pk>/submit/", views.submit, name="submit"),
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("<int:pk>/delete/", views.delete, name="delete"),
+    # Changing an approval (waiver, revocation): applications.grant_views.
+    path("<int:pk>/waive/", grant_views.waive, name="waive"),
+    path("<int:pk>/revocation/", grant_views.revocation_start, name="revocation_start"),
+    path(
+        "<int:pk>/revocation/<int:revocation_pk>/response/",
+        grant_views.revocation_response,
+        name="revocation_response",
+    ),
+    path(
+        "<int:pk>/revocation/<int:revocation_pk>/decide/",
+        grant_views.revocation_decide,
+        name="revocation_decide",
+    ),
+    path(
+        "<int:pk>/revocation/<int:revocation_pk>/drop/",
+        grant_views.revocation_drop,
+        name="revocation_drop",
+    ),
+    path(
+        "<int:pk>/revocation/<int:revocation_pk>/hearing.pdf",
+        grant_views.hearing_letter,
+        name="hearing_letter",
+    ),
+    path(
+        "<int:pk>/revocation/<int:revocation_pk>/notice.pdf",
+        grant_views.revocation_notice,
+        name="revocation_notice",
+    ),
     path("<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
     path(
         "<int:pk>/attachments/<int:attachment_pk>/",

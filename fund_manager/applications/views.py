@@ -20,7 +20,7 @@ from fund_manager.rounds.forms import NotificationForm
 from policies import access
 from workflows.selectors import waiting_for_applicant
 
-from . import eligibility, selectors, services
+from . import eligibility, grant_views, selectors, services
 from .filters import StaffApplicationFilter
 from .forms import ApplicationForm, AttachmentForm, NoteForm, cost_item_formset
 from .models import Application, Attachment
@@ -86,6 +86,7 @@ def _save_form(request, *, application=None):
     form = ApplicationForm(
         request.POST or None,
         fund=fiscal_year.fund,
+        fiscal_year=fiscal_year,
         organisations=organisations if choose_org else None,
         initial=ApplicationForm.initial_for(application) if application else None,
     )
@@ -185,6 +186,8 @@ def detail(request, pk):
         "notice_form": NotificationForm.for_item(decided_item)
         if decided_item and has_role(request.user, Role.PROJECT_OFFICE)
         else None,
+        # Waiver and revocation (applications.grant_views).
+        **grant_views.revocations_context(request.user, application),
     }
     return render(request, "applications/detail.html", context)
 

@@ -13,7 +13,7 @@ from fund_manager.applications.models import Attachment, State
 from fund_manager.applications.services import ApplicationError
 from fund_manager.core.errors import InvalidInput, NotPermitted
 from fund_manager.core.models import AuditEntry
-from tests.factories import force_state
+from tests.factories import force_state, force_state_with_approval
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 20
@@ -152,7 +152,7 @@ def test_upload_at_the_limit_is_accepted(settings, draft, provider):
     "state", [s for s in State.values if s not in (State.DRAFT, State.CHANGES_REQUESTED)]
 )
 def test_no_upload_after_submission(draft, provider, state):
-    force_state(draft, state)
+    force_state_with_approval(draft, state)
     before = _refused(draft)
 
     with pytest.raises(ApplicationError):

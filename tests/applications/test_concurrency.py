@@ -11,7 +11,6 @@ from fund_manager.applications.models import Application, State
 from fund_manager.applications.services import ApplicationError
 from fund_manager.core.errors import ConcurrentChange
 from fund_manager.core.models import AuditEntry
-from fund_manager.core.roles import sync_roles
 from tests.concurrency import run_at_once
 from tests.factories import (
     ApplicationFactory,
@@ -29,13 +28,8 @@ pytestmark = [
         connection.vendor != "postgresql", reason="SQLite cannot lock rows: PostgreSQL only"
     ),
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("roles"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def roles():
-    """A transactional test may start from a flushed database without the role groups."""
-    sync_roles()
 
 
 def submit(application, by):

@@ -24,7 +24,7 @@ from tests.factories import (
     FundFactory,
     OrganisationFactory,
     TargetGroupFactory,
-    force_state,
+    force_state_with_approval,
     provider_user,
     user_with_role,
 )
@@ -169,7 +169,7 @@ def project(organisation, provider):
 def same_org(organisation, title, state=None):
     application = ApplicationFactory(organisation=organisation, title=title)
     if state is not None:
-        force_state(application, state)
+        force_state_with_approval(application, state)
     return application
 
 
@@ -192,7 +192,15 @@ def test_open_duplicates_finds_every_open_state(organisation, project, state):
 
 @pytest.mark.parametrize(
     "state",
-    [State.DRAFT, State.WITHDRAWN, State.INELIGIBLE, State.REJECTED, State.CLOSED, State.REVOKED],
+    [
+        State.DRAFT,
+        State.WITHDRAWN,
+        State.INELIGIBLE,
+        State.REJECTED,
+        State.CLOSED,
+        State.REVOKED,
+        State.WAIVED,
+    ],
 )
 def test_open_duplicates_ignores_closed_states_and_drafts(organisation, project, state):
     same_org(organisation, "Straßenfest für Alle", state)

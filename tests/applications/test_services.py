@@ -23,25 +23,14 @@ from tests.factories import (
     FundFactory,
     TargetGroupFactory,
     force_state,
+    force_state_with_approval,
 )
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 TODAY = datetime.date(2031, 5, 15)
 
 
-@pytest.fixture
-def fiscal_year(db):
-    return FiscalYearFactory()
-
-
-@pytest.fixture
-def action_field(fiscal_year):
-    return ActionFieldFactory(fund=fiscal_year.fund)
-
-
-@pytest.fixture
-def target_group(fiscal_year):
-    return TargetGroupFactory(fund=fiscal_year.fund)
+# fiscal_year, action_field, target_group: tests/conftest.py
 
 
 @pytest.fixture
@@ -201,7 +190,8 @@ def test_update_without_cost_items_keeps_them(draft, provider):
     "data",
     [
         {"end_date": datetime.date(2000, 1, 1)},  # before the stored start
-        {"start_date": datetime.date(2999, 1, 1)},  # after the stored end
+        # after the stored end, inside the window of project dates (defect 7)
+        {"start_date": datetime.date(timezone.localdate().year + 2, 12, 31)},
     ],
     ids=["end-only", "start-only"],
 )
@@ -575,7 +565,7 @@ def test_update_accepts_any_iterable(draft, provider):
     "state", [s for s in State.values if s not in (State.DRAFT, State.CHANGES_REQUESTED)]
 )
 def test_provider_cannot_edit_after_submission(draft, provider, state):
-    force_state(draft, state)
+    force_state_with_approval(draft, state)
     before = state_of(draft)
 
     with pytest.raises(ApplicationError) as excinfo:
@@ -667,3 +657,105 @@ def test_audit_queryset_cannot_change_entries(entry, write):
         write(AuditEntry.objects.filter(pk=entry.pk))
 
     assert AuditEntry.objects.get(pk=entry.pk).action == "application.submitted"
+
+
+# --- defect 7: project dates lie in a plausible window around the fiscal year -----------------
+FAR_FUTURE = datetime.date(9999, 12, 1)
+
+
+@pytest.mark.parametrize("field", ["start_date", "end_date"])
+def test_defect_07_create_refuses_a_date_outside_the_window(
+    provider, organisation, fiscal_year, data, field
+):
+    data = {**data, field: FAR_FUTURE}
+    if field == "start_date":
+        data["end_date"] = datetime.date.max
+
+    with pytest.raises(InvalidInput) as excinfo:
+        services.create_application(
+            by=provider, organisation=organisation, fiscal_year=fiscal_year, data=data
+        )
+
+    first, last = f"01.01.{fiscal_year.year - 1}", f"31.12.{fiscal_year.year + 2}"
+    assert first in str(excinfo.value.fields[field][0])
+    assert last in str(excinfo.value.fields[field][0])
+    assert row_counts() == (0, 0, 0)
+
+
+def test_defect_07_update_refuses_a_date_outside_the_window(draft, provider):
+    before = state_of(draft)
+
+    with pytest.raises(InvalidInput) as excinfo:
+        services.update_application(application=draft, by=provider, data={"start_date": FAR_FUTURE})
+
+    assert set(excinfo.value.fields) == {"start_date"}
+    assert state_of(draft) == before
+
+
+# --- defects 8 and 11: the services refuse what a form or serializer would ---------------------
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title", "Sprachcafé\u0001\u0002"),
+        ("title", "Sprachcafé\nfür alle"),
+        ("location", "Herne\tMitte"),
+        ("third_party_funds_source", "Stiftung\u0085"),
+        ("summary", "Treffen\u0007"),
+        ("approach", "Neu\u000bAnsatz"),
+        ("summary", "x" * (Application._meta.get_field("summary").max_length + 1)),
+        ("approach", "x" * 100_000),
+        ("title", "x" * (Application._meta.get_field("title").max_length + 1)),
+    ],
+)
+def test_defect_08_11_create_refuses_bad_text(
+    provider, organisation, fiscal_year, data, field, value
+):
+    with pytest.raises(InvalidInput) as excinfo:
+        services.create_application(
+            by=provider,
+            organisation=organisation,
+            fiscal_year=fiscal_year,
+            data={**data, field: value},
+            cost_items=COST_LINES,
+        )
+
+    assert list(excinfo.value.fields) == [field]
+    assert row_counts() == (0, 0, 0)
+
+
+def test_defect_08_multi_line_texts_keep_their_lines(provider, organisation, fiscal_year, data):
+    application = services.create_application(
+        by=provider,
+        organisation=organisation,
+        fiscal_year=fiscal_year,
+        data={**data, "summary": "Erstens\n\tZweitens\r\n", "approach": "a\nb"},
+    )
+    application.refresh_from_db()
+    assert application.summary == "Erstens\n\tZweitens\r\n"
+
+
+def test_defect_08_a_cost_line_with_a_control_character_is_refused(draft, provider):
+    before = state_of(draft)
+
+    with pytest.raises(InvalidInput) as excinfo:
+        services.update_application(
+            application=draft,
+            by=provider,
+            data={},
+            cost_items=[CostLine("rent", "Miete\u0001", Decimal("10.00"))],
+        )
+
+    assert list(excinfo.value.fields) == ["cost_items"]
+    assert "Zeile 1" in str(excinfo.value.fields["cost_items"][0])
+    assert state_of(draft) == before
+
+
+def test_defect_08_11_notes_and_reasons_are_checked(submitted, provider, office):
+    before = state_of(submitted)
+    with pytest.raises(InvalidInput):
+        services.withdraw_application(application=submitted, by=provider, reason="weg\u0001")
+    with pytest.raises(InvalidInput):
+        services.withdraw_application(
+            application=submitted, by=provider, reason="x" * (services.NOTE_MAX_LENGTH + 1)
+        )
+    assert state_of(submitted) == before

@@ -19,7 +19,7 @@ from policies.access import TRANSITION_ROLES
 from tests.factories import (
     ApplicationFactory,
     OrganisationFactory,
-    force_state,
+    force_state_with_approval,
     provider_user,
     user_with_role,
 )
@@ -135,7 +135,7 @@ def snapshot(application):
 @pytest.mark.parametrize("state", State.values)
 def test_transition(state, transition, actor):
     organisation = OrganisationFactory()
-    application = force_state(ApplicationFactory(organisation=organisation), state)
+    application = force_state_with_approval(ApplicationFactory(organisation=organisation), state)
     user = make_actor(actor, organisation)
     before = snapshot(application)
     audit_count = AuditEntry.objects.count()

@@ -11,11 +11,8 @@ from django.utils import timezone
 from fund_manager.applications import services
 from fund_manager.applications.models import Application, Attachment, State
 from tests.factories import (
-    ActionFieldFactory,
     ApplicationFactory,
-    FiscalYearFactory,
     OrganisationFactory,
-    TargetGroupFactory,
     provider_user,
     user_with_role,
 )
@@ -25,19 +22,20 @@ pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
 
+# The shared fixtures of tests/conftest.py under the names these tests use.
 @pytest.fixture
-def year():
-    return FiscalYearFactory()
-
-
-@pytest.fixture
-def field(year):
-    return ActionFieldFactory(fund=year.fund)
+def year(fiscal_year):
+    return fiscal_year
 
 
 @pytest.fixture
-def group(year):
-    return TargetGroupFactory(fund=year.fund)
+def field(action_field):
+    return action_field
+
+
+@pytest.fixture
+def group(target_group):
+    return target_group
 
 
 def form_data(field, group, **overrides):
@@ -342,3 +340,83 @@ def test_saving_an_unchanged_cost_plan_keeps_every_row(client, provider, draft):
     response = client.post(reverse("applications:edit", args=[draft.pk]), data)
     assert response.status_code == 302, response.context["form"].errors
     assert [(i.description, i.amount) for i in draft.cost_items.all()] == before
+
+
+# --- defect 7: dates outside the window; pages stay up for dates stored before the check -----
+def test_defect_07_the_form_refuses_a_date_outside_the_window(client, provider, year, field, group):
+    client.force_login(provider)
+    response = client.post(
+        reverse("applications:create"),
+        form_data(field, group, start_date="9999-12-01", end_date="9999-12-31"),
+    )
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    expected = (
+        f"Bitte geben Sie ein Datum zwischen dem 01.01.{year.year - 1} und dem "
+        f"31.12.{year.year + 2} ein: Projekte des Haushaltsjahres {year.year} finden in "
+        "diesem Zeitraum statt."
+    )
+    assert errors["start_date"] == [expected]
+    assert errors["end_date"] == [expected]
+    assert Application.objects.count() == 0
+
+
+def test_defect_07_pages_of_an_application_with_extreme_dates_answer(client, provider, draft):
+    # Stored before the window existed (or by a factory): the pages must still work.
+    Application.objects.filter(pk=draft.pk).update(
+        start_date=datetime.date(9999, 12, 1), end_date=datetime.date.max
+    )
+    client.force_login(provider)
+
+    assert client.get(reverse("applications:detail", args=[draft.pk])).status_code == 200
+    assert client.get(reverse("applications:edit", args=[draft.pk])).status_code == 200
+    assert client.get(reverse("applications:submit", args=[draft.pk])).status_code == 200
+    response = client.post(reverse("applications:submit", args=[draft.pk]))
+    assert response.status_code in (200, 302)
+    draft.refresh_from_db()
+    assert draft.state == State.DRAFT
+    assert draft.reference is None
+    assert draft.start_date == datetime.date(9999, 12, 1)
+
+
+# --- defects 8, 10, 11 through the form ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("overrides", "field_name", "message"),
+    [
+        ({"title": "Sprachcafé\u0001\u0002"}, "title", "Steuerzeichen"),
+        ({"location": "Herne\tMitte"}, "location", "Steuerzeichen"),
+        ({"summary": "Treffen\u0007"}, "summary", "Steuerzeichen"),
+        ({"cost-0-description": "Honorar\u0001"}, "description", "Steuerzeichen"),
+        ({"own_funds": "١٢٣,٤٥"}, "own_funds", "ist kein gültiger Betrag"),
+        ({"cost-0-amount": "１２３,００"}, "amount", "ist kein gültiger Betrag"),
+        ({"summary": "x" * 5001}, "summary", "5000"),
+        ({"approach": "x" * 100_000}, "approach", "5000"),
+    ],
+)
+def test_defect_08_10_11_the_form_refuses_and_saves_nothing(
+    client, provider, field, group, overrides, field_name, message
+):
+    client.force_login(provider)
+    response = client.post(reverse("applications:create"), form_data(field, group, **overrides))
+    assert response.status_code == 200
+    assert Application.objects.count() == 0
+    errors = dict(response.context["form"].errors)
+    for form in response.context["formset"]:
+        errors.update(form.errors)
+    assert message in " ".join(errors[field_name]), errors
+
+
+def test_defect_11_the_form_takes_its_limits_from_the_model():
+    from fund_manager.applications.forms import ApplicationForm, CostItemForm
+    from fund_manager.applications.models import CostItem
+
+    for name in ("title", "summary", "approach", "location", "third_party_funds_source"):
+        assert (
+            ApplicationForm.base_fields[name].max_length
+            == Application._meta.get_field(name).max_length
+        ), name
+    assert (
+        CostItemForm.base_fields["description"].max_length
+        == CostItem._meta.get_field("description").max_length
+    )

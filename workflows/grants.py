@@ -1,0 +1,190 @@
+"""Use cases that change an approval, each in one transaction: the record (django-fsm-2, via
+``applications.grants``), the money (``ledger.services.release``) and the process (viewflow).
+
+- ``waive``: the recipient waives all or part of its grant (Verzicht).
+- ``start_revocation`` → ``record_response`` → ``decide_revocation`` (or ``drop_revocation``):
+  the office's hearing (§ 28 VwVfG) and notice (Widerruf, Teilwiderruf); the hearing starts a
+  ``RevocationFlow`` whose task "Widerruf entscheiden" the decision completes.
+
+A transfer tied to an application is never reversed in the journal (ledger refuses it with
+``tied_to_application``): the commitment moves only here and in the rounds' decision.
+
+Money today: nothing is paid before issue 11, so the whole reduction is released from the
+commitment. HOOK (issue 11, payments): once money was disbursed, release only what is still
+committed and turn ``disbursed − new approved amount`` (if positive) into a refund claim with
+a refund decision; see ``_settle``.
+"""
+
+import hashlib
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import Sum
+from viewflow.workflow.status import PROCESS, STATUS
+
+from fund_manager.applications import grants
+from fund_manager.applications.models import Revocation
+from fund_manager.core.money import ZERO, quantize
+from fund_manager.ledger import services as ledger
+from fund_manager.ledger.models import Account, AccountKind
+
+from .flows import ApplicationFlow, RevocationFlow
+from .services import OPEN_TASK, cancel_process, complete_task_as, process_of
+
+# Re-exported for the interfaces (pages, API): the domain's error of these use cases.
+GrantError = grants.GrantError
+
+
+def open_commitment(application):
+    """What the ledger holds committed for ``application`` over every year it was carried to."""
+    total = Account.objects.filter(application=application, kind=AccountKind.COMMITTED).aggregate(
+        total=Sum("balance")
+    )["total"]
+    return quantize(total or ZERO)
+
+
+def disbursed(application):
+    total = Account.objects.filter(application=application, kind=AccountKind.DISBURSED).aggregate(
+        total=Sum("balance")
+    )["total"]
+    return quantize(total or ZERO)
+
+
+def _settle(change, *, by, key, reason, reference):
+    """Release the reduction of the approval from the commitment.
+
+    HOOK (issue 11): with payments, ``paid = disbursed(application)``; release
+    ``min(change.reduced_by, open_commitment(application))`` and create a refund claim for
+    ``max(paid - change.after, 0)``. Until then nothing is ever disbursed in an approved state
+    (the only state an approval can be changed in, ``GRANT_CHANGEABLE_STATES``).
+    """
+    if change.repeated or change.reduced_by == ZERO:
+        return None
+    return ledger.release(
+        application=change.application,
+        amount=change.reduced_by,
+        by=by,
+        idempotency_key=key,
+        reason=reason[:500],
+        business_reference=reference,
+    )
+
+
+def _cancel_if_running(flow_class, process):
+    if process is None or process.status in (STATUS.DONE, PROCESS.CANCELED):
+        return
+    cancel_process(flow_class, process)
+
+
+def _end_process(application):
+    """A grant that ended (waived, revoked) has no next step: whatever the application's
+    process still waits for is cancelled. An approval's process has usually ended already."""
+    _cancel_if_running(ApplicationFlow, process_of(application))
+
+
+# --- the revocation's process (RevocationFlow) ---------------------------------------------------
+def _revocation_process(revocation):
+    return (
+        RevocationFlow.process_class.objects.filter(
+            flow_class=RevocationFlow,
+            artifact_content_type=ContentType.objects.get_for_model(Revocation),
+            artifact_object_id=revocation.pk,
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+def decide_task(revocation):
+    """The open task "Widerruf entscheiden" of ``revocation``, or None."""
+    process = _revocation_process(revocation)
+    if process is None:
+        return None
+    return (
+        RevocationFlow.task_class.objects.filter(
+            process=process, flow_task=RevocationFlow.decide, status__in=OPEN_TASK
+        )
+        .order_by("-created")
+        .first()
+    )
+
+
+def _complete_decide_task(revocation, by):
+    """Done by whoever decided. A proceeding started before the flow existed has no task."""
+    return complete_task_as(decide_task(revocation), by)
+
+
+def _cancel_revocation_process(revocation):
+    _cancel_if_running(RevocationFlow, _revocation_process(revocation))
+
+
+# --- use cases -----------------------------------------------------------------------------------
+def waive(*, application, by, reason, amount=None, idempotency_key):
+    """The recipient waives ``amount`` (None: everything) of its grant."""
+    with transaction.atomic():
+        change = grants.waive_grant(
+            application=application, by=by, amount=amount, reason=reason, key=idempotency_key
+        )
+        _settle(
+            change,
+            by=by,
+            # Hashed: the caller's key may already be 100 characters long.
+            key="waiver:"
+            + hashlib.sha256(f"{application.pk}:{idempotency_key}".encode()).hexdigest(),
+            # A fixed text: the recipient's own words (multi-line) stay in the audit entry.
+            reason=f"Verzicht des Zuwendungsempfängers {application.reference or ''}".strip(),
+            reference=f"waiver:{application.reference or application.pk}",
+        )
+        if change.full and not change.repeated:
+            _end_process(change.application)
+        if change.dropped is not None:
+            _cancel_revocation_process(change.dropped)
+    return change
+
+
+def start_revocation(*, application, by, **hearing):
+    """The hearing letter: nothing changes on the approval or the ledger yet; the office
+    member who started it gets the task "Widerruf entscheiden"."""
+    with transaction.atomic():
+        revocation = grants.start_revocation_hearing(application=application, by=by, **hearing)
+        RevocationFlow.start.run(revocation=revocation)
+    return revocation
+
+
+def record_response(*, revocation, by, response, received_on):
+    return grants.record_hearing_response(
+        revocation=revocation, by=by, response=response, received_on=received_on
+    )
+
+
+def decide_revocation(*, revocation, by, reasons, decided_amount=None, today=None):
+    """The notice: the approval falls, the reduction is released, a full revocation ends the
+    grant's process."""
+    with transaction.atomic():
+        change = grants.decide_revocation(
+            revocation=revocation,
+            by=by,
+            reasons=reasons,
+            decided_amount=decided_amount,
+            today=today,
+        )
+        kind = "Widerruf" if change.full else "Teilwiderruf"
+        _settle(
+            change,
+            by=by,
+            key=f"revocation:{change.revocation.pk}:release",
+            reason=f"{kind} des Zuwendungsbescheids {change.application.reference or ''}".strip(),
+            reference=f"revocation:{change.revocation.pk}",
+        )
+        if change.full:
+            _end_process(change.application)
+        _complete_decide_task(change.revocation, by)
+    return change
+
+
+def drop_revocation(*, revocation, by, reason):
+    """Ending the proceeding without a revocation is its decision too: the task is done."""
+    with transaction.atomic():
+        dropped = grants.drop_revocation(revocation=revocation, by=by, reason=reason)
+        _complete_decide_task(dropped, by)
+    return dropped
