@@ -1,3 +1,7 @@
+"""Admin of funds, fiscal years and reference data. A fiscal year's state and budget are
+written only by the ledger's services (close_fiscal_year books lapse and carry-over, set_budget
+books the budget, both audited): here they are read-only, and a year is never deleted."""
+
 from django.contrib import admin
 
 from .models import ActionField, FiscalYear, Fund, TargetGroup
@@ -11,8 +15,26 @@ class FundAdmin(admin.ModelAdmin):
 
 @admin.register(FiscalYear)
 class FiscalYearAdmin(admin.ModelAdmin):
+    """A new year is added here (open, budget zero); after that it is only looked up."""
+
     list_display = ["fund", "year", "budget", "state"]
     list_filter = ["fund", "state"]
+    actions = None
+
+    def get_fields(self, request, obj=None):
+        return ["fund", "year", "budget", "state"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ["budget", "state"]
+        return ["fund", "year", "budget", "state"]
+
+    def has_change_permission(self, request, obj=None):
+        # Existing years: nothing here may change (the ledger pages close a year).
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ActionField, TargetGroup)

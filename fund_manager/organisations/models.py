@@ -1,8 +1,12 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_fsm import FSMField, transition
 
-from .validators import normalise_iban, validate_creditor_number, validate_iban
+from fund_manager.core.text import validate_single_line
+
+from .validators import normalise_iban, validate_bic, validate_creditor_number, validate_iban
 
 
 class IBANField(models.CharField):
@@ -91,3 +95,82 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.organisation}"
+
+
+class BankDetailsChange(models.Model):
+    """A new bank account (and creditor number) for an organisation, entered by one person of
+    the project office; it takes effect only when a second person confirms it (four eyes: the
+    classic payment-fraud path). ``organisations.services`` runs the transitions."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("bank details change", "Awaiting confirmation")
+        CONFIRMED = "confirmed", pgettext_lazy("bank details change", "Confirmed")
+        REJECTED = "rejected", pgettext_lazy("bank details change", "Rejected")
+
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="bank_details_changes",
+    )
+    iban = IBANField(_("IBAN"))
+    bic = models.CharField(_("BIC"), max_length=11, blank=True, validators=[validate_bic])
+    account_holder = models.CharField(
+        _("account holder"), max_length=200, validators=[validate_single_line]
+    )
+    creditor_number = models.CharField(
+        _("creditor number"), max_length=10, blank=True, validators=[validate_creditor_number]
+    )
+    # What the organisation had before, recorded when the change was entered.
+    previous = models.JSONField(_("previous bank details"), default=dict, blank=True)
+    state = FSMField(_("state"), default=State.PENDING, choices=State.choices, protected=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    entered_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.CharField(
+        _("reason for the rejection"),
+        max_length=500,
+        blank=True,
+        validators=[validate_single_line],
+    )
+
+    class Meta:
+        verbose_name = _("change of bank details")
+        verbose_name_plural = _("changes of bank details")
+        ordering = ["-entered_at", "-id"]
+        constraints = [
+            # At most one change waits for confirmation per organisation.
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=models.Q(state="pending"),
+                name="bankdetailschange_one_pending",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation}: {self.iban}"
+
+    @property
+    def is_pending(self):
+        return self.state == self.State.PENDING
+
+    @transition(field=state, source=State.PENDING, target=State.CONFIRMED)
+    def confirm(self):
+        pass
+
+    @transition(field=state, source=State.PENDING, target=State.REJECTED)
+    def reject(self):
+        pass

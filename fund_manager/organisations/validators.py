@@ -4,6 +4,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as StdnumError
@@ -41,3 +42,18 @@ def validate_creditor_number(value):
         raise ValidationError(
             _("A creditor number consists of 4 to 10 digits."), code="creditor_number"
         )
+
+
+def normalise_bic(value: str) -> str:
+    return (value or "").replace(" ", "").upper()
+
+
+def validate_bic(value):
+    """A BIC (ISO 9362): 8 or 11 characters, bank code, country, location, branch."""
+    try:
+        stdnum_bic.validate(normalise_bic(value))
+    except StdnumError as exc:
+        raise ValidationError(
+            _("This is not a valid BIC (8 or 11 letters and digits, e.g. WELADED1HER)."),
+            code="bic_invalid",
+        ) from exc
