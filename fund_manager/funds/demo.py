@@ -268,6 +268,7 @@ class Seeder:
         self.ledger(self.year_now, ALLOCATIONS_NOW, None)
         self.seed_projects_2017()
         demo_rounds.history_2017(self)
+        demo_rounds.finish_2017(self)
         self.current_examples()
         demo_rounds.current_rounds(self)
 

@@ -4,7 +4,10 @@ By 2017-06-08 the steering group has approved 15 projects with exactly 52,440.30
 seed, section 5): the six projects the seed names in round 1, five in round 2 (one more is
 rejected), four in round 3 (one with a recusal: a Caritas member on a Caritas application;
 one more is deferred). The chair signs the minutes of each session the same day, and the project
-office records when each notice reached the applicant. Rounds 4 and 5 are planned.
+office records when each notice reached the applicant. Round 4 decides the deferred
+application (rejected: the festival had taken place meanwhile; one member arrives late); round 5
+received no application and is cancelled. No round of a past year stays open; the fiscal year
+2017 itself stays open (its payments and refunds are booked there).
 """
 
 import datetime
@@ -253,9 +256,27 @@ def _submit_further(seeder, user, title, field, period, items, submitted):
     return application.pk
 
 
-def _session(seeder, funding_round, decisions):
+def _session(seeder, funding_round, decisions, late=()):
+    """The session on its day: everyone present but ``late``, whose arrival the chair records
+    half an hour after the opening; then the votes and the close."""
     chair = seeder.users["vorsitz"]
-    rounds.open_session(funding_round=funding_round, by=chair)
+    rounds.open_session(
+        funding_round=funding_round,
+        by=chair,
+        present=[seeder.users[name].pk for name in MEMBERS if name not in late],
+    )
+    later = timezone.now() + datetime.timedelta(minutes=30 if late else 0)
+    with time_machine.travel(later, tick=False):
+        for name in late:
+            rounds.record_attendance(
+                funding_round=funding_round, member=seeder.users[name], arrived=True, by=chair
+            )
+        _votes(seeder, funding_round, decisions)
+        rounds.close_session(funding_round=funding_round, by=chair)
+
+
+def _votes(seeder, funding_round, decisions):
+    chair = seeder.users["vorsitz"]
     for item in funding_round.items.select_related("application").order_by("position"):
         decision = decisions.get(item.application_id, "yes")
         if decision == "defer":
@@ -270,7 +291,44 @@ def _session(seeder, funding_round, decisions):
                 continue
             choice = REJECTING_VOTES[username] if decision == "no" else "yes"
             rounds.cast_vote(item=item, choice=choice, by=seeder.users[username])
-    rounds.close_session(funding_round=funding_round, by=chair)
+
+
+ROUND_4_LATE = "lenkung4"
+ROUND_5_CANCELLATION = (
+    "Bis zum Antragsschluss ist kein Antrag eingegangen; die Sitzung entfällt. Anträge für "
+    "das Haushaltsjahr 2018 nimmt die erste Runde 2018 entgegen."
+)
+
+
+def finish_2017(seeder):
+    """The rest of 2017 (runs once per step): round 4 decides the application deferred in
+    round 3 and is minuted; round 5 received no application and is cancelled."""
+    office, chair = seeder.users["projektbuero"], seeder.users["vorsitz"]
+    fourth, fifth = _round(seeder, 4), _round(seeder, 5)
+    if fourth.state == RoundState.OPEN:
+        _, deadline, session = ROUNDS_2017[3]
+        day_after = datetime.date(*deadline) + datetime.timedelta(days=1)
+        with time_machine.travel(_at(day_after.timetuple()[:3]), tick=False):
+            rounds.close_submissions(funding_round=fourth, by=office)
+            rounds.open_round(funding_round=fifth, by=office)
+        # The Stadtteilfest (deferred in round 3) took place in the summer without a grant.
+        decisions = {item.application_id: "no" for item in fourth.items.all()}
+        with time_machine.travel(_at(session), tick=False):
+            _session(seeder, fourth, decisions, late=(ROUND_4_LATE,))
+        with time_machine.travel(_at(session, 16), tick=False):
+            rounds.sign_minutes(funding_round=fourth, minute_taker=office.get_full_name(), by=chair)
+        received = datetime.date(*session) + datetime.timedelta(days=4)
+        with time_machine.travel(_at(received.timetuple()[:3]), tick=False):
+            for item in fourth.items.filter(state__in=["approved", "rejected"]):
+                rounds.record_notification(item=item, notified_on=received, via="post", by=office)
+        seeder.out("  2017: round 4 decided and minuted")
+    fifth.refresh_from_db()
+    if fifth.state in (RoundState.PLANNED, RoundState.OPEN):
+        _, deadline, _session_day = ROUNDS_2017[4]
+        day_after = datetime.date(*deadline) + datetime.timedelta(days=1)
+        with time_machine.travel(_at(day_after.timetuple()[:3]), tick=False):
+            rounds.cancel_round(funding_round=fifth, reason=ROUND_5_CANCELLATION, by=office)
+        seeder.out("  2017: round 5 cancelled (no applications)")
 
 
 def current_rounds(seeder):

@@ -22,10 +22,11 @@ from django.utils import timezone, translation
 
 from fund_manager.core.money import ZERO, format_amount, quantize
 from fund_manager.core.roles import Role, has_role
+from fund_manager.core.text import xml_safe
 from policies import voting
 from policies.rules import add_months
 
-from .models import AgendaItem, ItemState, Recusal, RoundState, Vote
+from .models import AgendaItem, Attendance, ItemState, Recusal, RoundState, Vote
 
 MINUTES_STATES = (RoundState.DECIDED, RoundState.MINUTED)
 DECIDED_ITEM_STATES = (ItemState.APPROVED, ItemState.REJECTED)
@@ -88,6 +89,14 @@ def proof_of_use_due(end_date):
     return add_months(end_date, PROOF_OF_USE_MONTHS) if end_date else None
 
 
+def session_day(funding_round) -> datetime.date:
+    """The day the session really took place: the day it was opened (a session opens on its
+    scheduled day only, but older rounds may differ), else the scheduled day."""
+    if funding_round.opened_at:
+        return timezone.localdate(funding_round.opened_at)
+    return funding_round.session_date
+
+
 def decision_date(funding_round) -> datetime.date:
     """The date of the decision, which is the date of the notices: the day the session was
     closed, or the planned session date if the closing time is missing."""
@@ -135,7 +144,8 @@ def minutes_context(funding_round) -> dict:
                 queryset=Recusal.objects.select_related("member").order_by(
                     "member__last_name", "member__first_name", "member__username"
                 ),
-            )
+            ),
+            Prefetch("votes", queryset=Vote.objects.select_related("member")),
         )
         .order_by("position", "id")
     )
@@ -153,9 +163,14 @@ def minutes_context(funding_round) -> dict:
             field = item.application.action_field
             key = field.name if field else "—"
             by_field[key] = by_field.get(key, ZERO) + approved
+        voters = {choice: [] for choice in Vote.Choice.values}
+        for vote in item.votes.all():
+            voters.setdefault(vote.choice, []).append(_name(vote.member))
         rows.append(
             {
                 "item": item,
+                # Who voted how, by name (a vote of a recused member is never stored).
+                "voters": {choice: sorted(names) for choice, names in voters.items()},
                 "application": item.application,
                 "requested": _euro(item.application.requested_amount),
                 "proposed": _euro(item.proposed_amount),
@@ -174,14 +189,23 @@ def minutes_context(funding_round) -> dict:
     chair = next((e.user for e in entitlements if e.is_chair), None)
     # Who led the session: the one who opened it (the chair, or the deputy standing in).
     leader = funding_round.chaired_by or chair
-    # Presence is shown by taking part: a vote on any item, or a declared conflict.
-    took_part = set(
-        Vote.objects.filter(item__round=funding_round).values_list("member_id", flat=True)
-    ) | set(
-        Recusal.objects.filter(
-            item__round=funding_round, reason=Recusal.Reason.DECLARED
-        ).values_list("member_id", flat=True)
+    # Presence as the chair recorded it: at the opening, then arrivals and departures.
+    stretches = list(
+        Attendance.objects.filter(round=funding_round)
+        .select_related("member")
+        .order_by("arrived_at", "pk")
     )
+    at_opening = {a.member_id for a in stretches if a.at_opening}
+    changes = [
+        {"name": _name(a.member), "kind": "arrived", "at": a.arrived_at}
+        for a in stretches
+        if not a.at_opening
+    ] + [
+        {"name": _name(a.member), "kind": "left", "at": a.left_at}
+        for a in stretches
+        if a.left_at is not None
+    ]
+    changes.sort(key=lambda change: (change["at"], change["name"]))
     signer = funding_round.minutes_signed_by
     return {
         "fund": fund,
@@ -193,10 +217,14 @@ def minutes_context(funding_round) -> dict:
                 "name": _name(e.user),
                 "is_chair": e.is_chair,
                 "is_deputy": e.is_deputy,
-                "took_part": e.user_id in took_part,
+                "present_at_opening": e.user_id in at_opening,
             }
             for e in entitlements
         ],
+        # Rounds opened before presence was recorded (issue 9) have no attendance at all.
+        "attendance_recorded": bool(stretches),
+        "attendance_changes": changes,
+        "session_day": session_day(funding_round),
         "chair_name": _name(leader) if leader else "",
         "led_by_deputy": any(
             e.user_id == leader.pk and e.is_deputy and not e.is_chair for e in entitlements
@@ -245,6 +273,7 @@ def notice_context(item) -> dict:
             f"{application.reference or ''}"
         ).strip(),
         "issued_on": decision_date(funding_round),
+        "session_day": session_day(funding_round),
         "submitted_on": timezone.localdate(application.submitted_at)
         if application.submitted_at
         else None,
@@ -290,7 +319,9 @@ def _refuse_fetch(url, *args, **kwargs):
 
 def html_to_pdf(html: str) -> bytes:
     """Tagged PDF/UA-1 (structure tree, document language, title shown) from our HTML."""
-    document = weasyprint.HTML(string=html, url_fetcher=_refuse_fetch)
+    # What XML cannot carry is left out (issue 9, defect 8): texts stored before control
+    # characters were refused must not break a document (PDF/UA metadata is XML).
+    document = weasyprint.HTML(string=xml_safe(html), url_fetcher=_refuse_fetch)
     return document.write_pdf(pdf_variant="pdf/ua-1")
 
 

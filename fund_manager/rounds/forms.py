@@ -4,16 +4,17 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fund_manager.core.forms import DateInput, MoneyFormField
+from fund_manager.core.forms import DateInput, Form, MoneyFormField
 from fund_manager.core.money import format_amount
 from fund_manager.core.roles import Role
+from fund_manager.core.text import SHORT_TEXT
 from fund_manager.funds.models import FiscalYear
 
-from .models import NoticeDelivery, Vote
+from .models import AgendaItem, FundingRound, NoticeDelivery, SteeringGroup, Vote
 from .services.membership import SEAT_ROLES
 
 
-class PlanRoundForm(forms.Form):
+class PlanRoundForm(Form):
     fiscal_year = forms.ModelChoiceField(label=_("Fiscal year"), queryset=FiscalYear.objects)
     number = forms.IntegerField(label=_("Number"), min_value=1, max_value=99)
     submission_deadline = forms.DateField(label=_("Submission deadline"), widget=DateInput)
@@ -37,7 +38,7 @@ class ApplicationChoiceField(forms.ModelMultipleChoiceField):
         }
 
 
-class AddToAgendaForm(forms.Form):
+class AddToAgendaForm(Form):
     applications = ApplicationChoiceField(
         label=_("Eligible and deferred applications"),
         queryset=None,
@@ -49,14 +50,14 @@ class AddToAgendaForm(forms.Form):
         self.fields["applications"].queryset = queryset
 
 
-class ProposalForm(forms.Form):
+class ProposalForm(Form):
     amount = MoneyFormField(
         label=_("Proposed amount"), help_text=_("At most the requested amount, e.g. 1.234,56")
     )
     conditions = forms.CharField(
         label=_("Conditions"),
         required=False,
-        max_length=5000,
+        max_length=AgendaItem._meta.get_field("conditions").max_length,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Conditions attached to the approval (Auflagen), if any."),
     )
@@ -67,15 +68,15 @@ class ProposalForm(forms.Form):
         return cls(data, prefix=f"item-{item.pk}", initial=initial)
 
 
-class VoteForm(forms.Form):
+class VoteForm(Form):
     choice = forms.ChoiceField(label=_("Vote"), choices=Vote.Choice.choices)
 
 
-class MoveForm(forms.Form):
+class MoveForm(Form):
     direction = forms.ChoiceField(choices=[("up", _("Up")), ("down", _("Down"))])
 
 
-class MoveToRoundForm(forms.Form):
+class MoveToRoundForm(Form):
     target = forms.ModelChoiceField(label=_("Move to round"), queryset=None)
 
     def __init__(self, *args, rounds, **kwargs):
@@ -84,11 +85,14 @@ class MoveToRoundForm(forms.Form):
 
 
 # --- steering group ----------------------------------------------------------------------------
-class SteeringGroupForm(forms.Form):
-    name = forms.CharField(label=_("Name of the steering group"), max_length=200)
+class SteeringGroupForm(Form):
+    name = forms.CharField(
+        label=_("Name of the steering group"),
+        max_length=SteeringGroup._meta.get_field("name").max_length,
+    )
 
 
-class AddSeatForm(forms.Form):
+class AddSeatForm(Form):
     """A new seat; the people to choose from are given as a list (no query per form)."""
 
     user = forms.TypedChoiceField(label=_("Person"), coerce=int)
@@ -124,7 +128,7 @@ class AddSeatForm(forms.Form):
         return data
 
 
-class EndSeatForm(forms.Form):
+class EndSeatForm(Form):
     until = forms.DateField(
         label=_("Last day of the membership"),
         widget=DateInput,
@@ -132,15 +136,61 @@ class EndSeatForm(forms.Form):
     )
 
 
-class SignMinutesForm(forms.Form):
+class SignMinutesForm(Form):
     minute_taker = forms.CharField(
         label=_("Minutes kept by"),
-        max_length=200,
+        max_length=FundingRound._meta.get_field("minute_taker").max_length,
         help_text=_("Name of the person who kept the minutes (Protokollführung)."),
     )
 
 
-class NotificationForm(forms.Form):
+class OpenSessionForm(Form):
+    """Who is present when the session opens: the members entitled to vote that day."""
+
+    present = forms.TypedMultipleChoiceField(
+        label=_("Present"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Tick the members who are present. Only members recorded as present can vote; "
+            "you record late arrivals on the session page."
+        ),
+    )
+
+    def __init__(self, *args, members, leader, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["present"].choices = [
+            (user.pk, user.get_full_name() or user.username) for user in members
+        ]
+        self.fields["present"].initial = [leader.pk]
+
+
+class AttendanceForm(Form):
+    member = forms.IntegerField(widget=forms.HiddenInput)
+    change = forms.ChoiceField(
+        choices=[("arrived", _("Arrived")), ("left", _("Left"))], widget=forms.HiddenInput
+    )
+
+
+class RescheduleForm(Form):
+    session_date = forms.DateField(label=_("New session date"), widget=DateInput)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=SHORT_TEXT,
+        help_text=_("The members of the steering group receive it by e-mail."),
+    )
+
+
+class CancelRoundForm(Form):
+    reason = forms.CharField(
+        label=_("Reason for the cancellation"),
+        max_length=SHORT_TEXT,
+        help_text=_("Shown on the round's page, e.g. “No applications were submitted.”"),
+    )
+
+
+class NotificationForm(Form):
     """When and how the notice of a decision reached the applicant (Bekanntgabe)."""
 
     notified_on = forms.DateField(label=_("Notice received on"), widget=DateInput)

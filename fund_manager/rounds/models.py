@@ -11,6 +11,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from fund_manager.core.money import MoneyField
+from fund_manager.core.text import MEDIUM_TEXT, SHORT_TEXT
 
 
 class SteeringGroup(models.Model):
@@ -64,6 +65,7 @@ class RoundState(models.TextChoices):
     IN_SESSION = "in_session", pgettext_lazy("round", "In session")
     DECIDED = "decided", pgettext_lazy("round", "Decided")
     MINUTED = "minuted", pgettext_lazy("round", "Minuted")
+    CANCELLED = "cancelled", pgettext_lazy("round", "Cancelled")
 
 
 class FundingRound(ConcurrentTransitionMixin, models.Model):
@@ -99,6 +101,11 @@ class FundingRound(ConcurrentTransitionMixin, models.Model):
         null=True,
         blank=True,
         related_name="+",
+    )
+    # A round that will not meet (rounds.services.cancel_round): when and why.
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancellation_reason = models.CharField(
+        _("reason for the cancellation"), max_length=SHORT_TEXT, blank=True
     )
 
     class Meta:
@@ -138,6 +145,12 @@ class FundingRound(ConcurrentTransitionMixin, models.Model):
     def sign_minutes(self):
         pass
 
+    @transition(
+        field=state, source=[RoundState.PLANNED, RoundState.OPEN], target=RoundState.CANCELLED
+    )
+    def cancel(self):
+        pass
+
 
 class Entitlement(models.Model):
     """Who was entitled to vote in a round, frozen when the session opens."""
@@ -154,6 +167,34 @@ class Entitlement(models.Model):
 
     def __str__(self):
         return f"{self.round}: {self.user}"
+
+
+class Attendance(models.Model):
+    """One stretch of a member's presence in a session: from the opening or a late arrival
+    (``arrived_at``) until a departure (``left_at``, empty while present). Recorded by the
+    chair (rounds.services.open_session, record_attendance); only present members vote."""
+
+    round = models.ForeignKey(FundingRound, on_delete=models.CASCADE, related_name="attendance")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at_opening = models.BooleanField(_("present at the opening"), default=False)
+    arrived_at = models.DateTimeField(_("arrived at"))
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
+        ordering = ["round", "arrived_at", "pk"]
+        constraints = [
+            # At most one open stretch per member and session.
+            models.UniqueConstraint(
+                fields=["round", "member"],
+                condition=models.Q(left_at__isnull=True),
+                name="attendance_one_open_stretch",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.round}: {self.member}"
 
 
 class ItemState(models.TextChoices):
@@ -181,7 +222,7 @@ class AgendaItem(models.Model):
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     proposed_amount = MoneyField(_("proposed amount"), null=True, blank=True)
-    conditions = models.TextField(_("conditions"), blank=True)
+    conditions = models.TextField(_("conditions"), max_length=MEDIUM_TEXT, blank=True)
     deferral_requested = models.BooleanField(_("to be deferred"), default=False)
     state = models.CharField(
         _("state"), max_length=10, choices=ItemState.choices, default=ItemState.PENDING

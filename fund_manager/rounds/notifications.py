@@ -61,3 +61,42 @@ def decided(item):
         send_mail(" ".join(subject.split()), body, None, recipients)
 
     transaction.on_commit(send)
+
+
+def _seat_holders(funding_round, *days):
+    """The active people with a seat in the round's steering group on any of ``days``."""
+    from .models import SteeringMember
+
+    users = {}
+    seats = SteeringMember.objects.filter(
+        group__fund_id=funding_round.fiscal_year.fund_id
+    ).select_related("user")
+    for seat in seats:
+        if any(seat.since <= day and (seat.until is None or seat.until >= day) for day in days):
+            users[seat.user_id] = seat.user
+    return [user for user in users.values() if user.is_active and user.email]
+
+
+def session_rescheduled(funding_round, *, previous, reason):
+    """Tell the steering group's members (seated on the old or the new day) the new day."""
+    recipients = sorted(
+        {user.email for user in _seat_holders(funding_round, previous, funding_round.session_date)}
+    )
+    if not recipients:
+        return
+    site = settings.FM_SITE_URL.rstrip("/")
+    context = {
+        "round": funding_round,
+        "previous": previous.strftime("%d.%m.%Y"),
+        "session_date": funding_round.session_date.strftime("%d.%m.%Y"),
+        "reason": reason,
+        "url": site + reverse("rounds:detail", args=[funding_round.pk]),
+    }
+
+    def send():
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = render_to_string("rounds/emails/rescheduled_subject.txt", context)
+            body = render_to_string("rounds/emails/rescheduled.txt", context)
+        send_mail(" ".join(subject.split()), body, None, recipients)
+
+    transaction.on_commit(send)

@@ -18,7 +18,7 @@ from fund_manager.funds.models import ActionField, FiscalYear, Fund
 from fund_manager.ledger.models import Account, AccountKind
 from policies import voting
 
-from .models import FundingRound, ItemState, Recusal, RoundState, SteeringMember
+from .models import Attendance, FundingRound, ItemState, Recusal, RoundState, SteeringMember
 
 # The agenda stays open to additions while the round is open (rounds.services.add_to_agenda).
 WAITING_STATES = (State.ELIGIBLE, State.DEFERRED)
@@ -96,6 +96,54 @@ def member_names(funding_round) -> list[str]:
     ]
 
 
+def session_day_members(funding_round) -> list:
+    """The people with a voting seat on the session day (one each), the chair first: whom
+    the chair ticks as present when opening the session."""
+    seats = seats_on_session_day(funding_round).select_related("user")
+    people = {}
+    for seat in seats:
+        chair, _user = people.get(seat.user_id, (False, seat.user))
+        people[seat.user_id] = (chair or seat.is_chair, seat.user)
+    return [
+        user
+        for chair, user in sorted(
+            people.values(),
+            key=lambda pair: (not pair[0], pair[1].last_name, pair[1].first_name, pair[1].username),
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class PresenceRow:
+    user: object
+    present: bool
+    leads: bool
+
+    @property
+    def name(self):
+        return display_name(self.user)
+
+
+def presence(funding_round) -> list[PresenceRow]:
+    """The entitled members of an opened session and whether each is present now."""
+    present = set(
+        Attendance.objects.filter(round=funding_round, left_at__isnull=True).values_list(
+            "member_id", flat=True
+        )
+    )
+    entitled = funding_round.entitlements.select_related("user").order_by(
+        "-is_chair", "user__last_name", "user__first_name", "user__username"
+    )
+    return [
+        PresenceRow(
+            user=e.user,
+            present=e.user_id in present,
+            leads=e.user_id == funding_round.chaired_by_id,
+        )
+        for e in entitled
+    ]
+
+
 @dataclass(frozen=True)
 class RoundAccess:
     """What the user may do in one round; the services check the same again."""
@@ -107,6 +155,10 @@ class RoundAccess:
     @property
     def may_view(self):
         return self.is_office or self.is_member
+
+    @property
+    def may_reschedule(self):
+        return self.is_office or self.is_chair
 
 
 def round_access(user, funding_round) -> RoundAccess:

@@ -17,6 +17,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -28,6 +29,7 @@ from fund_manager.ledger.models import Account, AccountKind, Transfer, TransferK
 from fund_manager.rounds import services as rounds
 from fund_manager.rounds.models import (
     AgendaItem,
+    Attendance,
     FundingRound,
     ItemState,
     Recusal,
@@ -194,6 +196,18 @@ def closed_round(demo, projects=PROJECTS):
     return funding_round, submitted, items
 
 
+def meet_on_the_session_day(request, funding_round):
+    """A session opens on its scheduled day only (issue 9, defect 4): the server's clock
+    moves to that morning (ticking) for the rest of the test. Our round comes after the demo's
+    rounds of this year, so its day may lie a few weeks ahead."""
+    morning = timezone.make_aware(
+        datetime.datetime.combine(funding_round.session_date, datetime.time(9))
+    )
+    traveller = time_machine.travel(morning, tick=True)
+    traveller.start()
+    request.addfinalizer(traveller.stop)
+
+
 @pytest.fixture
 def people(browser, live_server):
     """``open_as(user)``: a page in a new context of its own, logged in as ``user``.
@@ -240,8 +254,9 @@ def _no_reload_since_marker(page):
     assert page.evaluate("window.__marker") == 1, "the page was reloaded"
 
 
-def test_a_session_run_from_the_browser(page, people, live_server, demo):
+def test_a_session_run_from_the_browser(request, page, people, live_server, demo):
     funding_round, submitted, items = closed_round(demo)
+    meet_on_the_session_day(request, funding_round)
     pk = funding_round.pk
     session_url = f"/rounds/{pk}/session/"
     vote_url = f"/rounds/{pk}/vote/"
@@ -253,12 +268,19 @@ def test_a_session_run_from_the_browser(page, people, live_server, demo):
     expect(chair.locator("main .state.state-closed")).to_have_count(1)
     chair.locator(f"main a[href='/rounds/{pk}/session/open/']").click()
     chair.wait_for_url(f"**/rounds/{pk}/session/open/")
+    # The chair records who is present: the voters; lenkung4 stays away.
+    for username in VOTERS:
+        box = chair.locator(f"main input[name=present][value='{demo.users[username].pk}']")
+        box.check()
     chair.locator("main form[method=post] button[type=submit]").click()
     chair.wait_for_url(f"**{session_url}")
     expect(chair.locator("main .messages li.success")).to_have_count(1)
     expect(chair.locator("main .state.state-in_session")).to_have_count(1)
     funding_round.refresh_from_db()
     assert funding_round.state == RoundState.IN_SESSION
+    assert timezone.localdate(funding_round.opened_at) == funding_round.session_date
+    present = Attendance.objects.filter(round=funding_round, left_at__isnull=True)
+    assert sorted(present.values_list("member__username", flat=True)) == sorted(VOTERS)
     # lenkung2 belongs to the Caritas organisation: recused from its item, and only there.
     recusals = Recusal.objects.filter(item__round=funding_round)
     assert [(r.item_id, r.member.username) for r in recusals] == [(recused_item.pk, "lenkung2")]
@@ -493,9 +515,12 @@ def _axe(page, name, problems):
         problems.append(f"{name} ({page.url}):\n{_report(blocking)}")
 
 
-def test_the_round_pages_have_no_serious_accessibility_violation(people, live_server, demo):
+def test_the_round_pages_have_no_serious_accessibility_violation(
+    request, people, live_server, demo
+):
     """axe (WCAG 2.1 AA) on the round pages, each in the state and for the person meant."""
     funding_round, _submitted, items = closed_round(demo, PROJECTS[:4])
+    meet_on_the_session_day(request, funding_round)
     pk = funding_round.pk
     problems = []
 
@@ -526,7 +551,8 @@ def test_the_round_pages_have_no_serious_accessibility_violation(people, live_se
 
     # In session, with a proposal, a deferral and some votes, as the chair and members see it.
     vorsitz = demo.users["vorsitz"]
-    rounds.open_session(funding_round=funding_round, by=vorsitz)
+    present = [demo.users[username].pk for username in VOTERS]
+    rounds.open_session(funding_round=funding_round, by=vorsitz, present=present)
     rounds.set_proposal(item=items[0], amount=Decimal("1234.56"), conditions="", by=vorsitz)
     rounds.defer_item(item=items[DEFERRED], by=vorsitz)
     for username in VOTERS:

@@ -13,7 +13,6 @@ from django.db import connection
 
 from fund_manager.core.errors import ConcurrentChange
 from fund_manager.core.models import AuditEntry
-from fund_manager.core.roles import sync_roles
 from fund_manager.ledger.models import AccountKind
 from fund_manager.ledger.verification import verify_year
 from fund_manager.rounds import services
@@ -25,7 +24,6 @@ from tests.rounds.test_services import (
     commitments,
     eligible_application,
     in_session,
-    setting,
     vote,
 )
 
@@ -35,17 +33,11 @@ pytestmark = [
         connection.vendor != "postgresql", reason="SQLite cannot lock rows: PostgreSQL only"
     ),
     pytest.mark.django_db(transaction=True),
+    # A transactional test may start from a flushed database without the role groups.
+    pytest.mark.usefixtures("roles"),
 ]
 
-__all__ = ["setting"]  # the fixture, imported for pytest
-
 D = Decimal
-
-
-@pytest.fixture(autouse=True)
-def roles():
-    """A transactional test may start from a flushed database without the role groups."""
-    sync_roles()
 
 
 def test_all_members_voting_on_all_items_at_once_lose_no_vote(setting):

@@ -19,14 +19,10 @@ from fund_manager import urls as root_urls
 from fund_manager.applications.models import Application
 from fund_manager.organisations.models import Membership
 from fund_manager.rounds import documents, notifications, services
-from fund_manager.rounds.models import ItemState, RoundState
+from tests.conftest import module_data
 from tests.factories import OrganisationFactory, provider_user, user_with_role
-from tests.rounds.test_session import (  # noqa: F401
-    eligible_application,
-    in_session,
-    setting,
-    vote_all,
-)
+from tests.rounds.conftest import build_setting
+from tests.rounds.test_session import eligible_application, in_session, vote_all
 
 # The documents' URLs until they are included in the root URLconf (then this adds nothing).
 urlpatterns = list(root_urls.urlpatterns)
@@ -77,9 +73,12 @@ def assert_tagged_pdf(pdf: bytes):
     assert b"pdfuaid:part" in content
 
 
-@pytest.fixture
-def decided(setting):  # noqa: F811
-    """A decided round: A approved with a partial amount and a recused member, B rejected."""
+@module_data
+def decided():
+    """A decided round: A approved with a partial amount and a recused member, B rejected.
+    Built once for the module (the tests only read it); tests that need the round still
+    undecided are in test_documents_undecided.py."""
+    setting = build_setting()
     year = setting["year"].year
     recused_member = setting["members"][1]
     applicant = OrganisationFactory(
@@ -194,13 +193,6 @@ def test_a_city_department_gets_an_internal_notice_without_legal_remedy(decided)
     assert "Verwaltungsgericht" not in html
 
 
-def test_a_pending_item_has_no_notice(setting):  # noqa: F811
-    (item,) = in_session(setting, eligible_application(setting))
-    assert documents.latest_decided_item(item.application) is None
-    with pytest.raises(ValueError, match="not decided"):
-        documents.notice_html(item)
-
-
 # --- who may download them ------------------------------------------------------------------------
 def minutes_url(funding_round):
     return reverse("rounds_documents:minutes", args=[funding_round.pk])
@@ -246,15 +238,6 @@ def test_providers_and_members_of_other_rounds_may_not_read_the_minutes(client, 
     assert client.get(minutes_url(decided["round"])).status_code == 403
 
 
-def test_minutes_of_an_unknown_or_undecided_round_are_not_found(client, setting):  # noqa: F811
-    client.force_login(setting["office"])
-    in_session(setting, eligible_application(setting))
-    setting["round"].refresh_from_db()
-    assert setting["round"].state == RoundState.IN_SESSION
-    assert client.get(minutes_url(setting["round"])).status_code == 404
-    assert client.get("/rounds/999999/minutes.pdf").status_code == 404
-
-
 def test_the_minutes_need_a_login(client, decided):
     response = client.get(minutes_url(decided["round"]))
     assert response.status_code == 302
@@ -273,12 +256,6 @@ def test_the_applicant_downloads_its_notice_and_the_office_too(client, decided):
 def test_another_provider_does_not_find_the_notice(client, decided):
     client.force_login(provider_user(OrganisationFactory()))
     assert client.get(notice_url(decided["approved"].application)).status_code == 404
-
-
-def test_an_undecided_application_has_no_notice_to_download(client, setting):  # noqa: F811
-    application = eligible_application(setting)
-    client.force_login(provider_user(application.organisation))
-    assert client.get(notice_url(application)).status_code == 404
 
 
 # --- the e-mail ----------------------------------------------------------------------------------
@@ -303,13 +280,26 @@ def test_the_decision_is_mailed_to_the_applicant_after_commit(
     assert notice_url(item.application) in message.body
 
 
-def test_a_deferred_item_sends_no_mail(setting, django_capture_on_commit_callbacks):  # noqa: F811
-    (item,) = in_session(setting, eligible_application(setting))
-    services.defer_item(item=item, by=setting["chair"])
-    services.close_session(funding_round=setting["round"], by=setting["chair"])
-    item.refresh_from_db()
-    assert item.state == ItemState.DEFERRED
-    mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        notifications.decided(item)
-    assert mail.outbox == []
+def test_defect_08_documents_leave_out_what_xml_cannot_carry(monkeypatch):
+    """Texts stored before control characters were refused never reach a PDF (its metadata
+    is XML)."""
+    from fund_manager.rounds import documents as docs
+
+    seen = {}
+    real_html = docs.weasyprint.HTML
+
+    def capture(*, string, **kwargs):
+        seen["html"] = string
+        return real_html(string=string, **kwargs)
+
+    monkeypatch.setattr(docs.weasyprint, "HTML", capture)
+    pdf = docs.html_to_pdf(
+        '<html lang="de"><head><title>Protokoll\u0001</title></head>'
+        "<body><p>Auflage\u0002\u000b eins\n\tzwei</p></body></html>"
+    )
+
+    assert pdf.startswith(b"%PDF")
+    assert "\u0001" not in seen["html"]
+    assert "\u0002" not in seen["html"]
+    assert "\u000b" not in seen["html"]
+    assert "Auflage eins\n\tzwei" in seen["html"]

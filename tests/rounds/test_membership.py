@@ -19,6 +19,7 @@ from fund_manager.core.models import AuditEntry
 from fund_manager.rounds import selectors, services
 from fund_manager.rounds.models import Entitlement, RoundState, SteeringGroup, SteeringMember
 from fund_manager.rounds.services.membership import SteeringGroupError
+from tests.conftest import module_data
 from tests.factories import FundFactory, UserFactory, funded_year, provider_user, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def day(month, dom=1):
 
 
 # --- setting -----------------------------------------------------------------------------------
-@pytest.fixture
+@module_data
 def people():
     chair = user_with_role("chair", first_name="Clara", last_name="Chair")
     chair.groups.add(Group.objects.get(name="steering_member"))
@@ -520,7 +521,7 @@ def test_a_seat_ended_after_the_session_opened_leaves_its_entitlements_as_they_w
         fiscal_year=year,
         number=1,
         submission_deadline=today,
-        session_date=today + datetime.timedelta(days=7),
+        session_date=today,  # a session opens on its day only
         by=office,
     )
     services.open_round(funding_round=funding_round, by=office)

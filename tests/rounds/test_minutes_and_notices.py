@@ -2,16 +2,16 @@
 without members, signing the minutes and recording when each decision's notice arrived –
 through the services, the pages and the API.
 
-Set up as tests/rounds/test_session.py does (its ``setting``): a steering group of a chair and
-three members, round 1 planned with the deadline today and the session in a week, 1000.00
-available in the action field. Every refusal asserts that nothing changed.
+Set up by tests/rounds/conftest.py's ``setting``: a steering group of a chair and three members,
+round 1 planned with the deadline and the session today, 1000.00 available in the action field.
+Every refusal asserts that nothing changed. The tests on a decided round (built once per module)
+are in test_minutes_signing.py and test_notices_recorded.py; they use the helpers here.
 """
 
 import datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
@@ -20,27 +20,25 @@ from rest_framework.test import APIClient
 from viewflow.workflow.status import STATUS
 
 from fund_manager.applications.selectors import application_history
-from fund_manager.core.errors import InvalidInput, NotPermitted
+from fund_manager.core.errors import NotPermitted
 from fund_manager.core.models import AuditEntry
 from fund_manager.rounds import documents, services
 from fund_manager.rounds.models import (
     AgendaItem,
     Entitlement,
     FundingRound,
-    ItemState,
     Recusal,
     RoundState,
     SteeringGroup,
     SteeringMember,
     Vote,
 )
-from tests.factories import FundFactory, funded_year, provider_user, user_with_role
-from tests.rounds.test_session import eligible_application, setting, vote_all
+from tests.factories import FundFactory, funded_year, user_with_role
+from tests.rounds.test_session import eligible_application, vote_all
 from workflows import services as process
 from workflows.flows import RoundFlow
 
 pytestmark = pytest.mark.django_db
-__all__ = ["setting"]
 D = Decimal
 DAY = datetime.timedelta(days=1)
 
@@ -313,46 +311,6 @@ def assert_not_signed(funding_round, state=RoundState.DECIDED):
     assert "round.minutes_signed" not in actions(funding_round)
 
 
-@pytest.fixture
-def decided(setting):
-    """Round 1 decided: one application rejected; the chair is called Clara Chair."""
-    named_chair(setting)
-    opened(setting, eligible_application(setting))
-    to_state(setting, "decided")
-    return setting
-
-
-@pytest.mark.parametrize(
-    ("typed", "stored"),
-    [
-        ("  Paula \n  Protokoll\t", "Paula Protokoll"),
-        ("P" * 200, "P" * 200),
-        ("Paula" + " " * 300 + "Protokoll", "Paula Protokoll"),
-    ],
-)
-def test_the_chair_signs_the_minutes(decided, typed, stored):
-    funding_round, chair = decided["round"], decided["chair"]
-    html = documents.minutes_html(fresh(funding_round))
-    assert "wird bei der Unterzeichnung festgehalten" in html
-    started = timezone.now()
-
-    signed = services.sign_minutes(funding_round=funding_round, minute_taker=typed, by=chair)
-
-    assert signed.state == RoundState.MINUTED
-    state, minute_taker, signed_at, signed_by = minutes_row(funding_round)
-    assert (state, minute_taker, signed_by) == (RoundState.MINUTED, stored, chair.pk)
-    assert started <= signed_at <= timezone.now()
-    assert entries(funding_round, "round.minutes_signed") == [(chair.pk, {"minute_taker": stored})]
-    html = documents.minutes_html(fresh(funding_round))
-    assert '<th scope="row">Sitzungsleitung</th><td>Clara Chair</td>' in html
-    assert f'<th scope="row">Protokollführung</th><td>{stored}</td>' in html
-    assert f"{stored}, Protokollführung" in html
-    assert "Clara Chair, Vorsitz der Lenkungsgruppe" in html
-    assert "von Clara Chair im Fachverfahren als richtig bestätigt" in html
-    assert "wird bei der Unterzeichnung festgehalten" not in html
-    assert "stellvertretender Vorsitz" not in html
-
-
 def test_the_deputy_who_led_the_session_signs_and_the_minutes_say_so(setting):
     named_chair(setting)
     deputy = a_deputy(setting)
@@ -457,48 +415,7 @@ def test_the_minutes_are_not_signed_before_the_session_closed(setting, state):
     assert_not_signed(funding_round, state=state)
 
 
-def test_the_minutes_are_signed_once(decided):
-    funding_round, chair = decided["round"], decided["chair"]
-    services.sign_minutes(funding_round=funding_round, minute_taker="Paula Protokoll", by=chair)
-    first = minutes_row(funding_round)
-
-    with pytest.raises(services.RoundError) as refused:
-        services.sign_minutes(funding_round=funding_round, minute_taker="Someone Else", by=chair)
-
-    assert refused.value.code == "round_error"
-    assert minutes_row(funding_round) == first
-    assert actions(funding_round).count("round.minutes_signed") == 1
-
-
-@pytest.mark.parametrize("typed", ["", "   ", " \n\t ", None, "P" * 201, "a " * 101])
-def test_the_minute_taker_must_be_named_in_at_most_200_characters(decided, typed):
-    funding_round = decided["round"]
-
-    with pytest.raises(InvalidInput) as refused:
-        services.sign_minutes(funding_round=funding_round, minute_taker=typed, by=decided["chair"])
-
-    assert list(refused.value.fields) == ["minute_taker"]
-    assert_not_signed(funding_round)
-
-
 # --- recording when the notice arrived ------------------------------------------------------------
-@pytest.fixture
-def notices(setting):
-    """Round 1 decided: A approved (500.00), B rejected, C deferred."""
-    approved, rejected, deferred = (eligible_application(setting) for _ in range(3))
-    items = opened(setting, approved, rejected, deferred)
-    chair = setting["chair"]
-    to_state(setting, "in_session")
-    services.set_proposal(item=items[0], amount=D("500.00"), conditions="", by=chair)
-    vote_all(setting, items[0], ["yes"] * 4)
-    vote_all(setting, items[1], ["no"] * 4)
-    services.defer_item(item=items[2], by=chair)
-    services.close_session(funding_round=setting["round"], by=chair)
-    states = [AgendaItem.objects.get(pk=item.pk).state for item in items]
-    assert states == [ItemState.APPROVED, ItemState.REJECTED, ItemState.DEFERRED]
-    return {**setting, "items": [AgendaItem.objects.get(pk=item.pk) for item in items]}
-
-
 def notice_of(item):
     row = AgendaItem.objects.get(pk=item.pk)
     return (row.notified_on, row.notified_via)
@@ -507,70 +424,6 @@ def notice_of(item):
 def assert_not_recorded(item):
     assert notice_of(item) == (None, "")
     assert "application.notice_notified" not in actions(item.application)
-
-
-def test_the_office_records_when_each_notice_arrived_and_may_correct_it(notices):
-    office, funding_round = notices["office"], notices["round"]
-    approved, rejected, _deferred = notices["items"]
-    label = str(funding_round)
-
-    services.record_notification(item=approved, notified_on=today(), via="post", by=office)
-    services.record_notification(item=rejected, notified_on=today(), via="in_person", by=office)
-
-    assert notice_of(approved) == (today(), "post")
-    assert notice_of(rejected) == (today(), "in_person")
-    assert entries(approved.application, "application.notice_notified") == [
-        (
-            office.pk,
-            {"notified_on": today().isoformat(), "via": "post", "round": label, "previous": None},
-        )
-    ]
-    assert not [a for a in actions(approved) if "notice" in a]
-
-    # After the minutes are signed, and a few days later, the day is corrected.
-    services.sign_minutes(funding_round=funding_round, minute_taker="Paula", by=notices["chair"])
-    first_day = today()
-    with time_machine.travel(timezone.now() + 3 * DAY, tick=False):
-        corrected = today() - DAY
-        services.record_notification(item=approved, notified_on=corrected, via="email", by=office)
-
-    assert notice_of(approved) == (corrected, "email")
-    _first, (actor, data) = entries(approved.application, "application.notice_notified")
-    assert actor == office.pk
-    assert data == {
-        "notified_on": corrected.isoformat(),
-        "via": "email",
-        "round": label,
-        "previous": {"notified_on": first_day.isoformat(), "via": "post"},
-    }
-
-
-@pytest.mark.parametrize("who", ["chair", "member", "applicant", "finance"])
-def test_only_the_office_records_the_notification(notices, who):
-    approved = notices["items"][0]
-    user = {
-        "chair": lambda: notices["chair"],
-        "member": lambda: notices["members"][1],
-        "applicant": lambda: approved.application.created_by,
-        "finance": lambda: user_with_role("finance"),
-    }[who]()
-
-    with pytest.raises(NotPermitted):
-        services.record_notification(item=approved, notified_on=today(), via="post", by=user)
-
-    assert_not_recorded(approved)
-
-
-def test_a_deferred_item_has_no_notice_to_record(notices):
-    deferred = notices["items"][2]
-
-    with pytest.raises(services.RoundError) as refused:
-        services.record_notification(
-            item=deferred, notified_on=today(), via="post", by=notices["office"]
-        )
-
-    assert refused.value.code == "not_decided"
-    assert_not_recorded(deferred)
 
 
 def test_a_pending_item_of_a_round_in_session_has_no_notice_to_record(setting):
@@ -586,77 +439,9 @@ def test_a_pending_item_of_a_round_in_session_has_no_notice_to_record(setting):
     assert_not_recorded(item)
 
 
-@pytest.mark.parametrize(
-    ("days", "via", "field"),
-    [
-        (1, "post", "notified_on"),  # tomorrow
-        (-1, "post", "notified_on"),  # before the decision (today)
-        (None, "post", "notified_on"),
-        (0, "fax", "via"),
-        (0, "", "via"),
-    ],
-)
-def test_a_bad_date_or_way_of_delivery_is_refused(notices, days, via, field):
-    approved = notices["items"][0]
-    notified_on = None if days is None else today() + days * DAY
-
-    with pytest.raises(InvalidInput) as refused:
-        services.record_notification(
-            item=approved, notified_on=notified_on, via=via, by=notices["office"]
-        )
-
-    assert list(refused.value.fields) == [field]
-    assert_not_recorded(approved)
-
-
 # --- the pages ------------------------------------------------------------------------------------
 def sign_url(funding_round):
     return reverse("rounds:sign_minutes", args=[funding_round.pk])
-
-
-def test_the_chair_signs_through_the_page(client, decided):
-    funding_round = decided["round"]
-    client.force_login(decided["chair"])
-
-    page = client.get(sign_url(funding_round))
-    assert page.status_code == 200
-    assert page.context["can_sign"] is True
-    assert 'name="minute_taker"' in page.content.decode()
-
-    response = client.post(sign_url(funding_round), {"minute_taker": "Paula  Protokoll"})
-
-    assert response.status_code == 302
-    assert response["Location"] == reverse("rounds:session", args=[funding_round.pk])
-    state, minute_taker, _at, signed_by = minutes_row(funding_round)
-    assert (state, minute_taker, signed_by) == (
-        RoundState.MINUTED,
-        "Paula Protokoll",
-        decided["chair"].pk,
-    )
-
-
-@pytest.mark.parametrize("who", ["member", "office"])
-def test_others_get_403_on_the_signing_page(client, decided, who):
-    funding_round = decided["round"]
-    client.force_login(decided["members"][1] if who == "member" else decided["office"])
-
-    assert client.get(sign_url(funding_round)).status_code == 403
-    assert client.post(sign_url(funding_round), {"minute_taker": "Paula"}).status_code == 403
-
-    assert_not_signed(funding_round)
-
-
-@pytest.mark.parametrize("typed", ["", "   "])
-def test_an_empty_minute_taker_shows_the_form_again(client, decided, typed):
-    funding_round = decided["round"]
-    client.force_login(decided["chair"])
-
-    response = client.post(sign_url(funding_round), {"minute_taker": typed})
-
-    assert response.status_code == 200
-    assert list(response.context["form"].errors) == ["minute_taker"]
-    assert response.context["can_sign"] is True
-    assert_not_signed(funding_round)
 
 
 def test_signing_through_the_page_before_the_session_closed_changes_nothing(client, setting):
@@ -676,196 +461,10 @@ def notification_url(item):
     return reverse("rounds:record_notification", args=[item.pk])
 
 
-@pytest.mark.parametrize("written", ["%d.%m.%Y", "%Y-%m-%d"])
-def test_the_office_records_the_notification_through_the_page(client, notices, written):
-    approved = notices["items"][0]
-    client.force_login(notices["office"])
-
-    response = client.post(
-        notification_url(approved),
-        {"notice-notified_on": today().strftime(written), "notice-via": "email"},
-    )
-
-    assert response.status_code == 302
-    assert response["Location"] == (
-        reverse("applications:detail", args=[approved.application_id]) + "#decision-heading"
-    )
-    assert notice_of(approved) == (today(), "email")
-    assert actions(approved.application).count("application.notice_notified") == 1
-
-
-def test_a_future_date_through_the_page_records_nothing(client, notices):
-    approved = notices["items"][0]
-    client.force_login(notices["office"])
-
-    response = client.post(
-        notification_url(approved),
-        {"notice-notified_on": (today() + DAY).isoformat(), "notice-via": "post"},
-        follow=True,
-    )
-
-    assert response.redirect_chain[0][1] == 302
-    assert len([m for m in response.context["messages"] if m.level_tag == "error"]) == 2
-    assert_not_recorded(approved)
-
-
-def test_the_applicant_cannot_record_the_notification_through_the_page(client, notices):
-    approved = notices["items"][0]
-    client.force_login(approved.application.created_by)
-
-    response = client.post(
-        notification_url(approved),
-        {"notice-notified_on": today().isoformat(), "notice-via": "post"},
-    )
-
-    assert response.status_code == 403
-    assert_not_recorded(approved)
-
-
 # --- the API --------------------------------------------------------------------------------------
 def api_sign_url(funding_round):
     return f"/api/v1/rounds/{funding_round.pk}/sign-minutes/"
 
 
-def test_the_chair_signs_through_the_api_and_only_once(decided):
-    funding_round, chair = decided["round"], decided["chair"]
-    api = client_for(chair)
-
-    response = api.post(api_sign_url(funding_round), {"minute_taker": "Paula Protokoll"})
-
-    assert response.status_code == 200
-    body = response.json()
-    assert (body["id"], body["state"]) == (funding_round.pk, "minuted")
-    assert (body["minute_taker"], body["minutes_signed_by"]) == ("Paula Protokoll", chair.username)
-    assert body["minutes_signed_at"] is not None
-    first = minutes_row(funding_round)
-
-    again = api.post(api_sign_url(funding_round), {"minute_taker": "Someone Else"})
-
-    assert again.status_code == 409
-    assert again.json()["code"] == "round_error"
-    assert minutes_row(funding_round) == first
-    assert actions(funding_round).count("round.minutes_signed") == 1
-
-
-@pytest.mark.parametrize("who", ["member", "office"])
-def test_others_get_403_from_the_signing_api(decided, who):
-    funding_round = decided["round"]
-    user = decided["members"][1] if who == "member" else decided["office"]
-
-    response = client_for(user).post(api_sign_url(funding_round), {"minute_taker": "Paula"})
-
-    assert response.status_code == 403
-    assert_not_signed(funding_round)
-
-
-@pytest.mark.parametrize("body", [{"minute_taker": ""}, {"minute_taker": "   "}, {}])
-def test_an_empty_minute_taker_is_400_from_the_api(decided, body):
-    funding_round = decided["round"]
-
-    response = client_for(decided["chair"]).post(api_sign_url(funding_round), body, format="json")
-
-    assert response.status_code == 400
-    assert list(response.json()) == ["minute_taker"]
-    assert isinstance(response.json()["minute_taker"], list)
-    assert_not_signed(funding_round)
-
-
-def test_a_member_gets_403_from_the_signing_api_before_the_body_is_looked_at(decided):
-    funding_round = decided["round"]
-
-    response = client_for(decided["members"][1]).post(
-        api_sign_url(funding_round), {}, format="json"
-    )
-
-    assert response.status_code == 403
-    assert_not_signed(funding_round)
-
-
 def api_notification_url(item):
     return f"/api/v1/agenda-items/{item.pk}/notification/"
-
-
-def test_the_office_records_the_notification_through_the_api(notices):
-    approved = notices["items"][0]
-
-    response = client_for(notices["office"]).post(
-        api_notification_url(approved), {"notified_on": today().isoformat(), "via": "post"}
-    )
-
-    assert response.status_code == 200
-    body = response.json()
-    assert (body["id"], body["notified_on"], body["notified_via"]) == (
-        approved.pk,
-        today().isoformat(),
-        "post",
-    )
-    assert notice_of(approved) == (today(), "post")
-
-
-@pytest.mark.parametrize(
-    ("notified_on", "via", "field"),
-    [
-        ("31.02.2024", "post", "notified_on"),
-        ("2024-02-30", "post", "notified_on"),
-        (None, "post", "notified_on"),  # missing
-        (1, "post", "notified_on"),  # tomorrow
-        (-1, "post", "notified_on"),  # before the decision (today)
-        (0, "fax", "via"),
-    ],
-)
-def test_a_bad_notification_is_400_from_the_api(notices, notified_on, via, field):
-    approved = notices["items"][0]
-    body = {"via": via}
-    if isinstance(notified_on, int):
-        body["notified_on"] = (today() + notified_on * DAY).isoformat()
-    elif notified_on is not None:
-        body["notified_on"] = notified_on
-
-    response = client_for(notices["office"]).post(
-        api_notification_url(approved), body, format="json"
-    )
-
-    assert response.status_code == 400
-    assert list(response.json()) == [field]
-    assert_not_recorded(approved)
-
-
-@pytest.mark.parametrize(("who", "status"), [("chair", 403), ("applicant", 403), ("other", 404)])
-def test_others_may_not_record_the_notification_through_the_api(notices, who, status):
-    approved = notices["items"][0]
-    user = {
-        "chair": lambda: notices["chair"],
-        "applicant": lambda: approved.application.created_by,
-        "other": provider_user,
-    }[who]()
-
-    response = client_for(user).post(
-        api_notification_url(approved), {"notified_on": today().isoformat(), "via": "post"}
-    )
-
-    assert response.status_code == status
-    assert_not_recorded(approved)
-
-
-def test_the_chair_gets_403_from_the_notification_api_before_the_body_is_looked_at(notices):
-    approved = notices["items"][0]
-
-    response = client_for(notices["chair"]).post(
-        api_notification_url(approved), {"notified_on": "31.02.2024", "via": "post"}
-    )
-
-    assert response.status_code == 403
-    assert_not_recorded(approved)
-
-
-def test_a_deferred_item_is_409_from_the_notification_api(notices):
-    deferred = notices["items"][2]
-
-    response = client_for(notices["office"]).post(
-        api_notification_url(deferred), {"notified_on": today().isoformat(), "via": "post"}
-    )
-
-    assert response.status_code == 409
-    assert response.json()["code"] == "not_decided"
-    assert_not_recorded(deferred)

@@ -10,6 +10,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from fund_manager.applications.models import State
 from fund_manager.core.errors import InvalidInput, NotPermitted
@@ -27,7 +29,6 @@ from fund_manager.rounds.models import (
     ItemState,
     Recusal,
     RoundState,
-    SteeringGroup,
     SteeringMember,
     Vote,
 )
@@ -36,8 +37,7 @@ from tests.factories import (
     ApplicationFactory,
     FiscalYearFactory,
     OrganisationFactory,
-    force_state,
-    funded_year,
+    force_state_with_approval,
     provider_user,
     user_with_role,
 )
@@ -48,44 +48,7 @@ D = Decimal
 AVAILABLE = D("1000.00")
 
 
-# --- the setting: a funded year, one action field, a steering group of four, one round --------
-@pytest.fixture
-def setting():
-    """1,000.00 available in one action field; the chair and three members; round 1 planned
-    with its deadline today and its session in a week."""
-    office = user_with_role("project_office")
-    finance = user_with_role("finance")
-    year = funded_year(finance=finance)
-    field = ActionFieldFactory(fund=year.fund)
-    ledger.allocate(
-        fiscal_year=year, action_field=field, amount=AVAILABLE, by=finance, idempotency_key="a"
-    )
-    group = SteeringGroup.objects.create(fund=year.fund, name="Lenkungsgruppe")
-    chair = user_with_role("chair")
-    chair.groups.add(*user_with_role("steering_member").groups.all())
-    members = [chair] + [user_with_role("steering_member") for _ in range(3)]
-    since = datetime.date(year.year, 1, 1)
-    for index, member in enumerate(members):
-        SteeringMember.objects.create(group=group, user=member, is_chair=index == 0, since=since)
-    today = datetime.date.today()
-    funding_round = services.plan_round(
-        fiscal_year=year,
-        number=1,
-        submission_deadline=today,
-        session_date=today + datetime.timedelta(days=7),
-        by=office,
-    )
-    return {
-        "office": office,
-        "finance": finance,
-        "year": year,
-        "field": field,
-        "group": group,
-        "round": funding_round,
-        "chair": chair,
-        "members": members,
-        "since": since,
-    }
+# --- the setting: tests/rounds/conftest.py (``setting``, ``build_setting``) -----------------
 
 
 def eligible_application(setting, organisation=None, amounts=None, field=None):
@@ -133,6 +96,11 @@ def in_session(setting, *applications, funding_round=None):
     services.open_session(funding_round=funding_round, by=setting["chair"])
     funding_round.refresh_from_db()
     return [AgendaItem.objects.select_related("round").get(pk=item.pk) for item in items]
+
+
+def on_the_day(day, hour=10):
+    """A moment on ``day`` (local time), to travel to a later session's day."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
 
 
 def vote(setting, item, choices):
@@ -493,7 +461,17 @@ def test_ledger_balances_are_exact_after_closing(setting):
 
 # --- planning ----------------------------------------------------------------------------------
 def _days(n):
-    return datetime.date.today() + datetime.timedelta(days=n)
+    return timezone.localdate() + datetime.timedelta(days=n)
+
+
+def _round_1_session_in_a_week(setting):
+    """The planning tables below place round 2 around round 1's session a week from today."""
+    services.reschedule_session(
+        funding_round=setting["round"],
+        session_date=_days(7),
+        reason="Sitzung in einer Woche.",
+        by=setting["office"],
+    )
 
 
 @pytest.mark.parametrize(
@@ -508,6 +486,7 @@ def _days(n):
     ],
 )
 def test_plan_round_refusals_change_nothing(setting, number, deadline, session, field):
+    _round_1_session_in_a_week(setting)
     rounds, entries = FundingRound.objects.count(), AuditEntry.objects.count()
     with pytest.raises(InvalidInput) as refused:
         services.plan_round(
@@ -523,6 +502,7 @@ def test_plan_round_refusals_change_nothing(setting, number, deadline, session, 
 
 @pytest.mark.parametrize(("deadline", "session"), [(8, 14), (8, 8)])
 def test_plan_round_accepts_the_next_round_after_the_session(setting, deadline, session):
+    _round_1_session_in_a_week(setting)
     funding_round = services.plan_round(
         fiscal_year=setting["year"],
         number=2,
@@ -551,7 +531,7 @@ def _application(setting, state, fiscal_year=None):
     application = ApplicationFactory(
         fiscal_year=fiscal_year or setting["year"], action_field=setting["field"]
     )
-    return force_state(application, state)
+    return force_state_with_approval(application, state)
 
 
 def _assert_not_on_agenda(application, state):
@@ -945,10 +925,12 @@ def test_a_deferred_application_is_decided_in_the_next_round(setting):
         session_date=_days(14),
         by=setting["office"],
     )
-    (again,) = in_session(setting, application, funding_round=second)
-    services.set_proposal(item=again, amount=D("250.00"), conditions="", by=chair)
-    vote(setting, again, ("yes",) * 4)
-    services.close_session(funding_round=second, by=chair)
+    # Round 2 meets on its day, two weeks from now.
+    with time_machine.travel(on_the_day(_days(14)), tick=False):
+        (again,) = in_session(setting, application, funding_round=second)
+        services.set_proposal(item=again, amount=D("250.00"), conditions="", by=chair)
+        vote(setting, again, ("yes",) * 4)
+        services.close_session(funding_round=second, by=chair)
 
     application.refresh_from_db()
     item.refresh_from_db()

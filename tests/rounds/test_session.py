@@ -10,12 +10,10 @@ from fund_manager.core.errors import NotPermitted
 from fund_manager.ledger.models import Account, AccountKind, Transfer, TransferKind
 from fund_manager.organisations.models import Membership
 from fund_manager.rounds import services
-from fund_manager.rounds.models import ItemState, RoundState, SteeringGroup, SteeringMember
+from fund_manager.rounds.models import ItemState, RoundState
 from tests.factories import (
-    ActionFieldFactory,
     ApplicationFactory,
     OrganisationFactory,
-    funded_year,
     provider_user,
     user_with_role,
 )
@@ -23,42 +21,6 @@ from workflows import services as process
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-@pytest.fixture
-def setting():
-    office = user_with_role("project_office")
-    finance = user_with_role("finance")
-    year = funded_year(finance=finance)
-    field = ActionFieldFactory(fund=year.fund)
-    from fund_manager.ledger import services as ledger
-
-    ledger.allocate(
-        fiscal_year=year, action_field=field, amount=D("1000.00"), by=finance, idempotency_key="a"
-    )
-    group = SteeringGroup.objects.create(fund=year.fund, name="Lenkungsgruppe")
-    chair = user_with_role("chair")
-    chair.groups.add(*user_with_role("steering_member").groups.all())
-    members = [chair] + [user_with_role("steering_member") for _ in range(3)]
-    since = datetime.date(year.year, 1, 1)
-    for index, member in enumerate(members):
-        SteeringMember.objects.create(group=group, user=member, is_chair=index == 0, since=since)
-    today = datetime.date.today()
-    funding_round = services.plan_round(
-        fiscal_year=year,
-        number=1,
-        submission_deadline=today,
-        session_date=today + datetime.timedelta(days=7),
-        by=office,
-    )
-    return {
-        "office": office,
-        "year": year,
-        "field": field,
-        "round": funding_round,
-        "chair": chair,
-        "members": members,
-    }
 
 
 def eligible_application(setting, organisation=None, amounts=None):

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from fund_manager.applications.models import State
@@ -20,6 +20,7 @@ from fund_manager.organisations.models import Membership
 from fund_manager.rounds import services
 from fund_manager.rounds.models import (
     AgendaItem,
+    Attendance,
     Entitlement,
     FundingRound,
     ItemState,
@@ -29,6 +30,7 @@ from fund_manager.rounds.models import (
     SteeringMember,
     Vote,
 )
+from tests.conftest import module_data
 from tests.factories import (
     ActionFieldFactory,
     ApplicationFactory,
@@ -43,12 +45,12 @@ from workflows import services as process
 pytestmark = pytest.mark.django_db
 D = Decimal
 NBSP = "\u00a0"
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 WEEK = datetime.timedelta(days=7)
 
 
 # --- setting (as in test_session.py, with names for the members) --------------------------------
-@pytest.fixture
+@module_data
 def base():
     office = user_with_role("project_office")
     finance = user_with_role("finance")
@@ -85,7 +87,7 @@ def setting(base):
         fiscal_year=base["year"],
         number=1,
         submission_deadline=TODAY,
-        session_date=TODAY + WEEK,
+        session_date=TODAY,  # a session opens on its day only
         by=base["office"],
     )
     return base
@@ -138,7 +140,11 @@ def agenda_via_pages(setting, funding_round, applications):
 
 def in_session(setting, *applications):
     items = agenda_via_pages(setting, setting["round"], applications)
-    response = login(setting["chair"]).post(url("open_session", setting["round"]))
+    # Everyone is present (only present members vote).
+    present = [member.pk for member in setting["members"]]
+    response = login(setting["chair"]).post(
+        url("open_session", setting["round"]), {"present": present}
+    )
     assert response.status_code == 302
     setting["round"].refresh_from_db()
     assert setting["round"].state == RoundState.IN_SESSION
@@ -261,8 +267,8 @@ def plan(setting, **data):
     [
         # the session before the deadline
         ({"session_date": (TODAY + WEEK).isoformat()}, "session_date"),
-        # overlapping round 1 (deadline today, session in a week)
-        ({"submission_deadline": (TODAY + datetime.timedelta(days=3)).isoformat()}, None),
+        # overlapping round 1 (deadline and session today): the deadline on its session day
+        ({"submission_deadline": TODAY.isoformat()}, None),
         # the same number again
         ({"number": 1}, "number"),
         # no date at all
@@ -423,11 +429,19 @@ def test_opening_the_session_asks_first_then_freezes_the_entitled_members(settin
     assert confirm.status_code == 200
     assert "Anna Albers" in confirm.content.decode()
     assert not Entitlement.objects.exists()
-    response = chair.post(url("open_session", setting["round"]))
+    absent = setting["members"][-1]
+    present = [m.pk for m in setting["members"] if m != absent]
+    response = chair.post(url("open_session", setting["round"]), {"present": present[1:]})
     assert response["Location"] == url("session", setting["round"])
     assert set(Entitlement.objects.values_list("user_id", flat=True)) == {
         m.pk for m in setting["members"]
     }
+    # The chair opening it is present without ticking; the unticked member is absent.
+    assert set(
+        Attendance.objects.filter(round=setting["round"], left_at__isnull=True).values_list(
+            "member_id", flat=True
+        )
+    ) == set(present)
 
 
 def test_a_proposal_above_the_requested_amount_is_a_form_error(setting):
@@ -662,7 +676,7 @@ def test_tally_json_counts_votes_and_lists_who_has_not_voted_and_who_is_recused(
 
     response = login(setting["members"][1]).get(url("tally", setting["round"]))
     assert response.status_code == 200
-    assert response["Cache-Control"] == "no-store"
+    assert {"no-store", "private"} <= {v.strip() for v in response["Cache-Control"].split(",")}
     body = response.json()
     assert (body["round"], body["state"], body["open"]) == (
         setting["round"].pk,
@@ -724,6 +738,8 @@ def test_declaring_a_conflict_asks_first_withdraws_the_vote_and_hides_the_button
 # Measured: 9 for any number of items (session and user, round, access, items, votes,
 # recusals, entitlements, ...); a query per item would show up at once with 10 items.
 SESSION_PAGE_QUERIES = 9
+# The chair's session page also lists who is present (attendance, the entitled members).
+CHAIR_SESSION_PAGE_QUERIES = SESSION_PAGE_QUERIES + 2
 
 
 @pytest.mark.parametrize("count", [3, 10])
@@ -737,7 +753,7 @@ def test_the_session_pages_run_the_same_number_of_queries_for_3_and_10_items(
         vote_all(setting, item, ["yes", "no", None, "abstain"])
     chair = login(setting["chair"])
     chair.get(url("session", setting["round"]))  # warm up the session and the user
-    with django_assert_max_num_queries(SESSION_PAGE_QUERIES):
+    with django_assert_max_num_queries(CHAIR_SESSION_PAGE_QUERIES):
         assert chair.get(url("session", setting["round"])).status_code == 200
     with django_assert_max_num_queries(SESSION_PAGE_QUERIES):
         assert chair.get(url("vote", setting["round"])).status_code == 200
@@ -795,8 +811,20 @@ def test_a_whole_session_of_ten_items_runs_through_the_pages_only(base):
 
     clients = {user.pk: login(user) for user in base["members"]}
     chair_client = clients[chair.pk]
-    assert chair_client.get(url("session", funding_round)).status_code == 200
-    assert chair_client.post(url("open_session", funding_round)).status_code == 302
+    page = chair_client.get(url("session", funding_round))
+    assert page.status_code == 200
+    # Planned for next week, the group meets today: the chair reschedules first.
+    assert url("open_session", funding_round) not in page.content.decode()
+    assert url("reschedule", funding_round) in page.content.decode()
+    response = chair_client.post(
+        url("reschedule", funding_round),
+        {"session_date": TODAY.isoformat(), "reason": "Die Gruppe trifft sich heute."},
+    )
+    assert response.status_code == 302
+    funding_round.refresh_from_db()
+    assert funding_round.session_date == TODAY
+    present = {"present": [member.pk for member in base["members"]]}
+    assert chair_client.post(url("open_session", funding_round), present).status_code == 302
     page = chair_client.get(url("session", funding_round))
     assert page.context["live"]
     assert len(page.context["rows"]) == 10

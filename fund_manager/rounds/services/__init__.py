@@ -1,8 +1,10 @@
 """Funding rounds: every write, one module per topic.
 
-- ``planning``: plan and open rounds, the agenda (add, reorder, move), the deadline job;
-- ``session``: open the session, proposals, votes, recusal, deferral, closing with the
-  commitments, signing the minutes;
+- ``planning``: plan, open, reschedule and cancel rounds, the agenda (add, reorder, move),
+  the deadline job;
+- ``session``: open the session (on its day), proposals, votes, recusal, deferral, closing
+  with the commitments, signing the minutes;
+- ``attendance``: who is present in the session (arrivals and departures);
 - ``notices``: the day each decision's notice reached the applicant.
 
 Every function takes the acting user and checks its role itself; the decision rules are the
@@ -11,10 +13,13 @@ Import from here (``from fund_manager.rounds import services``), not from the mo
 """
 
 from ._common import FundingShortfall, RoundError
+from .attendance import is_present, record_attendance
 from .membership import add_seat, create_steering_group, end_seat
 from .notices import record_notification
 from .planning import (
+    RESCHEDULABLE,
     add_to_agenda,
+    cancel_round,
     close_due_rounds,
     close_submissions,
     move_item,
@@ -22,6 +27,7 @@ from .planning import (
     next_open_round,
     open_round,
     plan_round,
+    reschedule_session,
     rounds_per_year_warning,
     schedule_eligible,
 )
@@ -37,10 +43,12 @@ from .session import (
 )
 
 __all__ = [
+    "RESCHEDULABLE",
     "FundingShortfall",
     "RoundError",
     "add_seat",
     "add_to_agenda",
+    "cancel_round",
     "cast_vote",
     "close_due_rounds",
     "close_session",
@@ -49,13 +57,16 @@ __all__ = [
     "declare_conflict",
     "defer_item",
     "end_seat",
+    "is_present",
     "move_item",
     "move_to_round",
     "next_open_round",
     "open_round",
     "open_session",
     "plan_round",
+    "record_attendance",
     "record_notification",
+    "reschedule_session",
     "rounds_per_year_warning",
     "schedule_eligible",
     "set_proposal",

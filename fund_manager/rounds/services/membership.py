@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from fund_manager.core.audit import log_action
 from fund_manager.core.errors import InvalidInput
 from fund_manager.core.roles import Role, has_role
+from fund_manager.core.text import text_errors
 
 from ..models import SteeringGroup, SteeringMember
 from ._common import RoundError, _lock, _require
@@ -56,6 +57,9 @@ def create_steering_group(*, fund, name, by):
         raise InvalidInput(
             fields={"name": [_("At most %(n)s characters, please.") % {"n": NAME_MAX_LENGTH}]}
         )
+    text_problems = text_errors(SteeringGroup, {"name": name})  # issue 9, defect 8
+    if text_problems:
+        raise InvalidInput(fields=text_problems)
     with transaction.atomic():
         if SteeringGroup.objects.filter(fund_id=fund.pk).exists():
             raise SteeringGroupError(

@@ -1,5 +1,6 @@
 """Planning a year's rounds and their agendas (project office), and the deadline job."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -7,11 +8,16 @@ from django.utils.translation import ngettext
 
 from fund_manager.applications.models import Application, State
 from fund_manager.core.audit import log_action
-from fund_manager.core.errors import InvalidInput
-from fund_manager.core.roles import Role
+from fund_manager.core.errors import InvalidInput, NotPermitted
+from fund_manager.core.roles import Role, has_role
+from fund_manager.core.text import SHORT_TEXT, validate_single_line
 
+from .. import notifications, selectors
 from ..models import AgendaItem, FundingRound, RoundState
 from ._common import RoundError, _lock, _require, _transition
+
+# Before the session is opened its day may move (rounds.services.reschedule_session).
+RESCHEDULABLE = (RoundState.PLANNED, RoundState.OPEN, RoundState.CLOSED)
 
 
 def plan_round(*, fiscal_year, number, submission_deadline, session_date, by):
@@ -220,4 +226,102 @@ def _close_submissions(funding_round, *, by):
         from workflows import services as process
 
         process.round_submissions_closed(locked)
+    return locked
+
+
+def _may_reschedule(by, funding_round):
+    if has_role(by, Role.PROJECT_OFFICE):
+        return True
+    return has_role(by, Role.CHAIR) and by.pk in selectors.may_chair(funding_round)
+
+
+def _clean_reason(reason, field="reason"):
+    try:
+        validate_single_line(reason)
+    except ValidationError as error:
+        raise InvalidInput(fields={field: list(error.messages)}) from error
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InvalidInput(fields={field: [_("Please give a reason.")]})
+    if len(reason) > SHORT_TEXT:
+        raise InvalidInput(
+            fields={field: [_("At most %(max)s characters, please.") % {"max": SHORT_TEXT}]}
+        )
+    return reason
+
+
+def reschedule_session(*, funding_round, session_date, reason, by):
+    """Move the session to another day (project office, or the chair of the round) before it
+    is opened: not in the past, not before the submission deadline, in order with the year's
+    other rounds. Audited; the steering group's members are told by e-mail after commit."""
+    if not _may_reschedule(by, funding_round):
+        raise NotPermitted()
+    reason = _clean_reason(reason)
+    with transaction.atomic():
+        locked = _lock(FundingRound, funding_round.pk)
+        if locked.state not in RESCHEDULABLE:
+            raise RoundError(
+                _("The session of a round that is “%(state)s” cannot be rescheduled."),
+                params={"state": locked.get_state_display()},
+            )
+        errors = []
+        if session_date is None:
+            errors.append(_("Please enter the date."))
+        elif session_date == locked.session_date:
+            errors.append(_("The session is already scheduled for this day."))
+        elif session_date < timezone.localdate():
+            errors.append(_("The session cannot be moved into the past."))
+        elif session_date < locked.submission_deadline:
+            errors.append(_("The session cannot be before the submission deadline."))
+        else:
+            later = (
+                FundingRound.objects.filter(
+                    fiscal_year_id=locked.fiscal_year_id,
+                    number__gt=locked.number,
+                    submission_deadline__lte=session_date,
+                )
+                .exclude(state=RoundState.CANCELLED)
+                .order_by("number")
+                .first()
+            )
+            if later is not None:
+                errors.append(
+                    _("The session must be before the submission deadline of round %(n)s.")
+                    % {"n": later.number}
+                )
+        if errors:
+            raise InvalidInput(fields={"session_date": errors})
+        previous = locked.session_date
+        locked.session_date = session_date
+        locked.save(update_fields=["session_date"])
+        log_action(
+            obj=locked,
+            action="round.rescheduled",
+            by=by,
+            data={"from": previous.isoformat(), "to": session_date.isoformat(), "reason": reason},
+        )
+        notifications.session_rescheduled(locked, previous=previous, reason=reason)
+    return locked
+
+
+def cancel_round(*, funding_round, reason, by):
+    """The project office cancels a planned or open round that will not meet (with a reason);
+    its agenda must be empty (move the items to another round first). Audited."""
+    _require(by, Role.PROJECT_OFFICE)
+    reason = _clean_reason(reason)
+    with transaction.atomic():
+        locked = _lock(FundingRound, funding_round.pk)
+        if locked.state in (RoundState.PLANNED, RoundState.OPEN) and locked.items.exists():
+            raise RoundError(
+                _(
+                    "The agenda of this round is not empty. Move its applications to another "
+                    "round first."
+                ),
+                code="agenda_not_empty",
+            )
+        _transition(locked, "cancel")
+        locked.cancelled_at = timezone.now()
+        locked.cancellation_reason = reason
+        locked.save(update_fields=["cancelled_at", "cancellation_reason"])
+        log_action(obj=locked, action="round.cancelled", by=by, data={"reason": reason})
     return locked

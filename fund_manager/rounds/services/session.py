@@ -6,12 +6,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import can_proceed
 
 from fund_manager.applications.models import Application, State
 from fund_manager.core.audit import log_action
 from fund_manager.core.errors import InvalidInput, NotPermitted
 from fund_manager.core.money import ZERO, quantize
 from fund_manager.core.roles import Role, has_role
+from fund_manager.core.text import text_errors
 from fund_manager.ledger import services as ledger
 from fund_manager.ledger.models import Account, AccountKind
 from policies import voting
@@ -27,6 +29,7 @@ from ..models import (
     RoundState,
     Vote,
 )
+from . import attendance
 from ._common import FundingShortfall, RoundError, _lock, _transition
 from .planning import _put_on_agenda
 
@@ -45,22 +48,69 @@ def _process():
     return services
 
 
-def open_session(*, funding_round, by):
-    """Freeze who is entitled to vote, recuse members of applicant organisations, and record
-    who leads the session; the chair's task "prepare the session" is done."""
+def _require_due(funding_round):
+    """A session opens on its scheduled day only; another day needs a reschedule first."""
+    today = timezone.localdate()
+    params = {"date": funding_round.session_date.strftime("%d.%m.%Y")}
+    if today < funding_round.session_date:
+        raise RoundError(
+            _(
+                "The session is scheduled for %(date)s and can only be opened on that day. "
+                "To meet earlier, reschedule it first."
+            ),
+            params=params,
+            code="session_not_due",
+        )
+    if today > funding_round.session_date:
+        raise RoundError(
+            _(
+                "The session was scheduled for %(date)s, which has passed. Reschedule it to "
+                "the day the steering group meets, then open it on that day."
+            ),
+            params=params,
+            code="session_day_passed",
+        )
+
+
+def open_session(*, funding_round, by, present=None):
+    """On the session day: freeze who is entitled to vote, record who is present (``present``:
+    user ids of entitled members; None records every entitled member, the one opening is
+    always present), recuse members of applicant organisations, and record who leads the
+    session; the chair's task "prepare the session" is done."""
     _require_chair(by, funding_round)
     with transaction.atomic():
         locked = _lock(FundingRound, funding_round.pk)
+        if not can_proceed(locked.open_session):
+            _transition(locked, "open_session")  # raises the state error
+        _require_due(locked)
         # Never empty here: the chair's own voting seat is one of them (``_require_chair``).
         seats = list(selectors.seats_on_session_day(locked).select_related("user"))
-        _transition(locked, "open_session")
-        locked.opened_at = timezone.now()
-        locked.chaired_by = by
-        locked.save(update_fields=["opened_at", "chaired_by"])
         # One entitlement per person, even with two seats on the session day.
         chairs = {seat.user_id for seat in seats if seat.is_chair}
         deputies = {seat.user_id for seat in seats if seat.is_deputy}
         people = {seat.user_id: seat.user for seat in seats}
+        if present is None:
+            present_ids = set(people)
+        else:
+            present_ids = set()
+            for value in present:
+                try:
+                    present_ids.add(int(getattr(value, "pk", value)))
+                except (TypeError, ValueError):
+                    present_ids.add(value)
+            unknown = present_ids - set(people)
+            if unknown:
+                raise InvalidInput(
+                    fields={
+                        "present": [_("Only members entitled to vote that day can be present.")]
+                    }
+                )
+        present_ids.add(by.pk)
+        _transition(locked, "open_session")
+        now = timezone.now()
+        locked.opened_at = now
+        locked.chaired_by = by
+        locked.save(update_fields=["opened_at", "chaired_by"])
         Entitlement.objects.bulk_create(
             Entitlement(
                 round=locked, user=user, is_chair=user_id in chairs, is_deputy=user_id in deputies
@@ -68,6 +118,7 @@ def open_session(*, funding_round, by):
             for user_id, user in people.items()
         )
         users = list(people.values())
+        attendance.record_opening(locked, [user for user in users if user.pk in present_ids], now)
         for item in locked.items.select_related("application"):
             for user in users:
                 if voting.is_recused(
@@ -78,7 +129,10 @@ def open_session(*, funding_round, by):
             obj=locked,
             action="round.session_opened",
             by=by,
-            data={"entitled": [user.username for user in users]},
+            data={
+                "entitled": [user.username for user in users],
+                "present": sorted(user.username for user in users if user.pk in present_ids),
+            },
         )
         _process().round_session_opened(locked, by)
     return locked
@@ -105,6 +159,10 @@ def set_proposal(*, item, amount, conditions, by):
         or amount != quantize(amount)
     ):
         raise InvalidInput(fields={"amount": [_("The amount must be greater than zero.")]})
+    # Characters and length as the model has them (issue 9, defects 8 and 11).
+    text_problems = text_errors(AgendaItem, {"conditions": conditions or ""})
+    if text_problems:
+        raise InvalidInput(fields=text_problems)
     with transaction.atomic():
         locked = _open_item(item, states=(RoundState.CLOSED, RoundState.IN_SESSION))
         if amount > locked.application.requested_amount:
@@ -144,6 +202,7 @@ def cast_vote(*, item, choice, by):
             raise RoundError(
                 _("You are recused from this item and cannot vote on it."), code="recused"
             )
+        attendance.require_present(locked.round, by)
         vote, created = Vote.objects.update_or_create(
             item=locked, member=by, defaults={"choice": choice}
         )
@@ -159,11 +218,13 @@ def cast_vote(*, item, choice, by):
 
 
 def declare_conflict(*, item, by):
-    """A member declares a conflict of interest; an earlier vote on the item is withdrawn."""
+    """A present member declares a conflict of interest; an earlier vote on the item, if
+    any, is withdrawn (``vote_withdrawn`` on the returned item says whether there was one)."""
     with transaction.atomic():
         locked = _open_item(item)
         if not locked.round.entitlements.filter(user=by).exists():
             raise NotPermitted(_("You are not entitled to vote in this session."))
+        attendance.require_present(locked.round, by)
         Recusal.objects.get_or_create(
             item=locked, member=by, defaults={"reason": Recusal.Reason.DECLARED}
         )
@@ -174,6 +235,7 @@ def declare_conflict(*, item, by):
             by=by,
             data={"vote_withdrawn": bool(withdrawn)},
         )
+    locked.vote_withdrawn = bool(withdrawn)
     return locked
 
 
@@ -313,6 +375,9 @@ def sign_minutes(*, funding_round, minute_taker, by):
         raise InvalidInput(
             fields={"minute_taker": [_("At most 200 characters, please.")]},
         )
+    text_problems = text_errors(FundingRound, {"minute_taker": minute_taker})
+    if text_problems:
+        raise InvalidInput(fields=text_problems)
     with transaction.atomic():
         locked = _lock(FundingRound, funding_round.pk)
         _transition(locked, "sign_minutes")

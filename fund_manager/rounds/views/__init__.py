@@ -10,19 +10,31 @@ from .membership import add_seat, create_steering_group, end_seat, steering_grou
 from .notices import record_notification
 from .planning import (
     add_items,
+    cancel,
     close_submissions,
     move_item,
     move_to_round,
     open_round,
+    reschedule,
     round_detail,
     round_list,
 )
-from .session import close_session, defer, open_session, proposal, session, sign_minutes
+from .session import (
+    attendance,
+    close_session,
+    defer,
+    open_session,
+    proposal,
+    session,
+    sign_minutes,
+)
 from .voting import cast_vote, declare_conflict, tally_json, vote_page
 
 __all__ = [
     "add_items",
     "add_seat",
+    "attendance",
+    "cancel",
     "cast_vote",
     "close_session",
     "close_submissions",
@@ -36,6 +48,7 @@ __all__ = [
     "open_session",
     "proposal",
     "record_notification",
+    "reschedule",
     "round_detail",
     "round_list",
     "session",

@@ -5,7 +5,8 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from fund_manager.core.errors import DomainError, NotPermitted
+from fund_manager.core.errors import DomainError, InvalidInput, NotPermitted
+from fund_manager.core.forms import add_domain_errors
 from fund_manager.core.roles import Role
 
 from .. import selectors
@@ -52,6 +53,26 @@ def _run(request, action, success):
         return False
     messages.success(request, success)
     return True
+
+
+def _run_form(request, form, action, *, success, failed, back):
+    """A POSTed form: ``action(form.cleaned_data)``. Success: the message ``success()`` and
+    ``back``; a refused field: its error on the form; any other refusal: a message and ``back``
+    (403 for a role that may not act). Returns ``back``, or None to show the form again (with
+    the message ``failed``)."""
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except InvalidInput as error:
+            add_domain_errors(form, error)
+        except DomainError as error:
+            _report(request, error)
+            return back
+        else:
+            messages.success(request, success())
+            return back
+    messages.error(request, failed)
+    return None
 
 
 def _at_item(name, funding_round, item):

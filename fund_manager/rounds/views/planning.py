@@ -16,9 +16,11 @@ from fund_manager.core.roles import Role, user_roles
 from .. import selectors, services
 from ..forms import (
     AddToAgendaForm,
+    CancelRoundForm,
     MoveForm,
     MoveToRoundForm,
     PlanRoundForm,
+    RescheduleForm,
 )
 from ..models import RoundState
 from ._common import (
@@ -30,6 +32,7 @@ from ._common import (
     _item,
     _report,
     _run,
+    _run_form,
 )
 
 
@@ -220,4 +223,75 @@ def close_submissions(request, pk):
         button=_("Close submissions now"),
         cancel=reverse("rounds:detail", args=[pk]),
         danger=True,
+    )
+
+
+@login_required
+def reschedule(request, pk):
+    """The project office or the chair moves the session to another day (before it opens)."""
+    funding_round, access = _guard(request, pk, "may_reschedule")
+    form = RescheduleForm(
+        request.POST or None, initial={"session_date": funding_round.session_date}
+    )
+
+    def moved():
+        funding_round.refresh_from_db()
+        return _(
+            "The session has been moved to %(date)s; the members of the steering group are "
+            "informed by e-mail."
+        ) % {"date": funding_round.session_date.strftime("%d.%m.%Y")}
+
+    if request.method == "POST":
+        done = _run_form(
+            request,
+            form,
+            lambda data: services.reschedule_session(
+                funding_round=funding_round, by=request.user, **data
+            ),
+            success=moved,
+            failed=_("Please correct the marked fields. The session was not moved."),
+            back=redirect("rounds:detail", pk=pk),
+        )
+        if done is not None:
+            return done
+    return render(
+        request,
+        "rounds/reschedule.html",
+        {
+            "round": funding_round,
+            "access": access,
+            "form": form,
+            "possible": funding_round.state in services.RESCHEDULABLE,
+        },
+    )
+
+
+@login_required
+def cancel(request, pk):
+    """The project office cancels a planned or open round with an empty agenda."""
+    funding_round, access = _guard(request, pk, "is_office")
+    form = CancelRoundForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        done = _run_form(
+            request,
+            form,
+            lambda data: services.cancel_round(
+                funding_round=funding_round, by=request.user, **data
+            ),
+            success=lambda: _("Round %(round)s is cancelled.") % {"round": funding_round},
+            failed=_("Please correct the marked fields. The round was not cancelled."),
+            back=redirect("rounds:detail", pk=pk),
+        )
+        if done is not None:
+            return done
+    return render(
+        request,
+        "rounds/cancel.html",
+        {
+            "round": funding_round,
+            "access": access,
+            "form": form,
+            "items": funding_round.items.count(),
+            "possible": funding_round.state in (RoundState.PLANNED, RoundState.OPEN),
+        },
     )

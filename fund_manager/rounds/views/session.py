@@ -1,17 +1,18 @@
 """The chair's session pages: prepare (proposals), open, deferral, close, sign the minutes."""
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from fund_manager.core.errors import DomainError, InvalidInput
-from fund_manager.core.forms import add_domain_errors
 
 from .. import selectors, services
-from ..forms import ProposalForm, SignMinutesForm
+from ..forms import AttendanceForm, OpenSessionForm, ProposalForm, SignMinutesForm
 from ..models import RoundState
 from ._common import (
     _at_item,
@@ -20,6 +21,7 @@ from ._common import (
     _item,
     _report,
     _run,
+    _run_form,
 )
 
 
@@ -45,6 +47,8 @@ def _session_page(request, funding_round, access, bound=None):
             "rows": items,
             "live": live,
             "prepared": sum(1 for row in rows if row.item.proposed_amount is not None),
+            "presence": selectors.presence(funding_round) if live else [],
+            "today": timezone.localdate(),
         },
     )
 
@@ -58,26 +62,64 @@ def session(request, pk):
 
 @login_required
 def open_session(request, pk):
+    """GET asks who is present (the members entitled that day); POST opens the session."""
     funding_round, _access = _guard(request, pk, "is_chair")
+    members = selectors.session_day_members(funding_round)
+    data = request.POST if request.method == "POST" else None
+    form = OpenSessionForm(data, members=members, leader=request.user)
     if request.method == "POST":
-        _run(
+        done = _run_form(
             request,
-            lambda: services.open_session(funding_round=funding_round, by=request.user),
-            _("The session is open; the members can vote now."),
+            form,
+            lambda data: services.open_session(
+                funding_round=funding_round, by=request.user, present=data["present"]
+            ),
+            success=lambda: _("The session is open; the members can vote now."),
+            failed=_("Please correct the marked fields. The session was not opened."),
+            back=redirect("rounds:session", pk=pk),
         )
-        return redirect("rounds:session", pk=pk)
-    names = selectors.member_names(funding_round)
-    return _confirm(
+        if done is not None:
+            return done
+    return render(
         request,
-        title=_("Open the session of round %(round)s") % {"round": funding_round},
-        text=_(
-            "Opening the session fixes who is entitled to vote and recuses every member who "
-            "belongs to an applicant organisation from that item. This cannot be undone."
-        ),
-        button=_("Open the session now"),
-        cancel=reverse("rounds:session", args=[pk]),
-        lines=[_("Entitled to vote: %(names)s") % {"names": ", ".join(names) or "–"}],
+        "rounds/open_session.html",
+        {"round": funding_round, "form": form, "today": timezone.localdate()},
     )
+
+
+@login_required
+@require_POST
+def attendance(request, pk):
+    """The chair records a late arrival or a departure during the session."""
+    funding_round, _access = _guard(request, pk, "is_chair")
+    form = AttendanceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please choose a member."))
+        return redirect(f"{reverse('rounds:session', args=[pk])}#presence")
+    member = get_user_model().objects.filter(pk=form.cleaned_data["member"]).first()
+    arrived = form.cleaned_data["change"] == "arrived"
+    name = (member.get_full_name() or member.username) if member else ""
+    if member is None:
+        messages.error(request, _("This person is not entitled to vote in this session."))
+    else:
+        try:
+            services.record_attendance(
+                funding_round=funding_round, member=member, arrived=arrived, by=request.user
+            )
+        except InvalidInput as error:
+            for field_errors in error.fields.values():
+                for message in field_errors:
+                    messages.error(request, str(message))
+        except DomainError as error:
+            _report(request, error)
+        else:
+            text = (
+                _("%(name)s is recorded as present from now on.")
+                if arrived
+                else _("%(name)s is recorded as having left the session.")
+            )
+            messages.success(request, text % {"name": name})
+    return redirect(f"{reverse('rounds:session', args=[pk])}#presence")
 
 
 @login_required
@@ -86,27 +128,19 @@ def proposal(request, pk, item_pk):
     funding_round, access = _guard(request, pk, "is_chair")
     item = _item(funding_round, item_pk)
     form = ProposalForm.for_item(item, request.POST)
-    if form.is_valid():
-        try:
-            services.set_proposal(
-                item=item,
-                amount=form.cleaned_data["amount"],
-                conditions=form.cleaned_data["conditions"],
-                by=request.user,
-            )
-        except InvalidInput as error:
-            add_domain_errors(form, error)
-        except DomainError as error:
-            _report(request, error)
-            return _at_item("rounds:session", funding_round, item)
-        else:
-            messages.success(
-                request,
-                _("The proposal for item %(position)s has been saved.")
-                % {"position": item.position},
-            )
-            return _at_item("rounds:session", funding_round, item)
-    messages.error(request, _("Please correct the marked fields. The proposal was not saved."))
+    done = _run_form(
+        request,
+        form,
+        lambda data: services.set_proposal(
+            item=item, amount=data["amount"], conditions=data["conditions"], by=request.user
+        ),
+        success=lambda: _("The proposal for item %(position)s has been saved.")
+        % {"position": item.position},
+        failed=_("Please correct the marked fields. The proposal was not saved."),
+        back=_at_item("rounds:session", funding_round, item),
+    )
+    if done is not None:
+        return done
     return _session_page(request, funding_round, access, bound=form)
 
 
@@ -176,23 +210,19 @@ def sign_minutes(request, pk):
     form = SignMinutesForm(
         request.POST or None, initial={"minute_taker": funding_round.minute_taker}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.sign_minutes(
-                funding_round=funding_round,
-                minute_taker=form.cleaned_data["minute_taker"],
-                by=request.user,
-            )
-        except InvalidInput as error:
-            add_domain_errors(form, error)
-        except DomainError as error:
-            _report(request, error)
-            return redirect("rounds:session", pk=pk)
-        else:
-            messages.success(request, _("The minutes are signed; the round is complete."))
-            return redirect("rounds:session", pk=pk)
     if request.method == "POST":
-        messages.error(request, _("Please correct the marked fields. The minutes were not signed."))
+        done = _run_form(
+            request,
+            form,
+            lambda data: services.sign_minutes(
+                funding_round=funding_round, minute_taker=data["minute_taker"], by=request.user
+            ),
+            success=lambda: _("The minutes are signed; the round is complete."),
+            failed=_("Please correct the marked fields. The minutes were not signed."),
+            back=redirect("rounds:session", pk=pk),
+        )
+        if done is not None:
+            return done
     return render(
         request,
         "rounds/sign_minutes.html",

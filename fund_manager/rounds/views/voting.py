@@ -23,7 +23,6 @@ from ._common import (
     _item,
     _report,
     _round,
-    _run,
 )
 
 
@@ -94,12 +93,19 @@ def declare_conflict(request, pk, item_pk):
     funding_round, _access = _guard(request, pk, "is_member")
     item = _item(funding_round, item_pk)
     if request.method == "POST":
-        _run(
-            request,
-            lambda: services.declare_conflict(item=item, by=request.user),
-            _("You are recused from item %(position)s; a vote you cast on it was withdrawn.")
-            % {"position": item.position},
-        )
+        try:
+            result = services.declare_conflict(item=item, by=request.user)
+        except DomainError as error:
+            _report(request, error)
+        else:
+            if result.vote_withdrawn:
+                text = _(
+                    "You are recused from item %(position)s; the vote you had cast on it was "
+                    "withdrawn."
+                )
+            else:
+                text = _("You are recused from item %(position)s.")
+            messages.success(request, text % {"position": item.position})
         return _at_item("rounds:vote", funding_round, item)
     return _confirm(
         request,
@@ -107,8 +113,8 @@ def declare_conflict(request, pk, item_pk):
         % {"position": item.position},
         text=_(
             "You will be recused from “%(title)s” (%(applicant)s): you cannot vote on it and do "
-            "not count for its quorum. A vote you already cast is withdrawn. This cannot be "
-            "undone."
+            "not count for its quorum. If you have already voted on it, that vote is withdrawn. "
+            "This cannot be undone."
         )
         % {"title": item.application.title, "applicant": item.application.organisation},
         button=_("Declare the conflict"),
