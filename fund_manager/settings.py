@@ -10,9 +10,15 @@ Variables:
     DJANGO_DEFAULT_FROM_EMAIL
     DJANGO_DATA_DIR         where the SQLite file and private uploads live; default ./var.
     DJANGO_SECURE           "1" behind TLS: secure cookies, HSTS, SSL redirect.
+    FM_LOGIN_FAILURE_LIMIT  failed logins of one user name from one address before the lock; 5.
+    FM_LOGIN_COOLOFF_MINUTES minutes the lock lasts, counted from the last attempt; 15.
+    FM_PROXY_COUNT          reverse proxies in front of the app that append to X-Forwarded-For;
+                            0 (default) takes the client address from REMOTE_ADDR only.
+    FM_API_TOKEN_RATE       requests per address to /api/v1/auth/token/, e.g. "10/min" (default).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -62,6 +68,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
+    "axes",
+    "csp",
     "fund_manager.core",
     "fund_manager.funds",
     "fund_manager.organisations",
@@ -76,14 +84,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "fund_manager.core.middleware.GermanFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "fund_manager.core.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a lockout into the lockout page (or the API's 429 body).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fund_manager.urls"
@@ -126,6 +138,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a locked-out user name and address before any password check.
+# Every authenticate() call must pass the request (the login form and the API token view do).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
@@ -196,6 +214,36 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# Login throttling (django-axes, issue 9 defect 15): after FM_LOGIN_FAILURE_LIMIT failed logins
+# of one user name from one address, that combination is locked for FM_LOGIN_COOLOFF_MINUTES
+# after its last attempt (attempts during the lock extend it). The login form and the API token
+# endpoint count together. An administrator lifts a lock in the admin ("Zugriffsversuche":
+# delete the entry) or with `manage.py axes_reset_username <name>` (or `axes_reset_ip`).
+AXES_FAILURE_LIMIT = int(os.environ.get("FM_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("FM_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "fund_manager.core.lockout.lockout_response"
+AXES_VERBOSE = False  # no banner on every manage.py command; failures and locks are still logged
+# The client's address as DRF's throttles see it (REMOTE_ADDR, or X-Forwarded-For behind
+# FM_PROXY_COUNT trusted proxies): one rule for both.
+FM_PROXY_COUNT = int(os.environ.get("FM_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "fund_manager.core.lockout.client_address"
+
+# Content-Security-Policy (django-csp, issue 9 defect 16): nothing inline, nothing from other
+# origins. Allowances for single views are made with csp's decorators, with the reason in
+# docs/decisions.md. PDFs are rendered on the server (WeasyPrint) and need none.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -207,8 +255,17 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "fund_manager.api.exceptions.exception_handler",
+    # Bounded nesting and German messages for broken JSON (issue 9, defect 9).
+    "DEFAULT_PARSER_CLASSES": [
+        "fund_manager.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
+    # Scoped throttles: views name their scope (the token endpoint: "auth_token").
+    "DEFAULT_THROTTLE_RATES": {"auth_token": os.environ.get("FM_API_TOKEN_RATE", "10/min")},
+    "NUM_PROXIES": FM_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "fund_manager API",
@@ -234,6 +291,10 @@ FM_PAGE_SIZE = 25
 FM_SITE_URL = os.environ.get("FM_SITE_URL", "http://127.0.0.1:8000")
 # Days after which an open task counts as overdue in the inbox.
 FM_TASK_OVERDUE_DAYS = int(os.environ.get("FM_TASK_OVERDUE_DAYS", "14"))
+# Project dates lie from 1 January of the fiscal year minus BEFORE to 31 December of the fiscal
+# year plus AFTER (policies/dates.py; issue 9, defect 7).
+FM_PROJECT_DATES_YEARS_BEFORE = int(os.environ.get("FM_PROJECT_DATES_YEARS_BEFORE", "1"))
+FM_PROJECT_DATES_YEARS_AFTER = int(os.environ.get("FM_PROJECT_DATES_YEARS_AFTER", "2"))
 
 LOGGING = {
     "version": 1,

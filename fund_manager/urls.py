@@ -8,6 +8,7 @@ urlpatterns = [
     path("accessibility/", accessibility, name="accessibility"),
     path("applications/", include("fund_manager.applications.urls")),
     path("ledger/", include("fund_manager.ledger.urls")),
+    path("organisations/", include("fund_manager.organisations.urls")),
     path("rounds/", include("fund_manager.rounds.urls")),
     path("tasks/", include("workflows.urls")),
     path("", include("fund_manager.rounds.document_urls")),

@@ -6,3 +6,7 @@ class CoreConfig(AppConfig):
     name = "fund_manager.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self):
+        # The audit entry for a login lockout (django-axes' user_locked_out signal).
+        from . import lockout  # noqa: F401

@@ -31,6 +31,15 @@ VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT_MS = 10_000
 LOGIN_PATH = "/accounts/login/"
 HERE = Path(__file__).resolve().parent
+# Reports every Content-Security-Policy violation of the page to ``watch_csp``'s list.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__fmCspViolation(
+    `${event.effectiveDirective} blocked ${event.blockedURI || "inline"}` +
+    ` (${event.sourceFile || "page"}:${event.lineNumber || 0})`
+  );
+});
+"""
 
 
 def _skip_reason():
@@ -96,15 +105,33 @@ def browser():
         playwright.stop()
 
 
+def watch_csp(context, violations=None):
+    """Collect the CSP violations of every page of ``context`` as "url: what" strings."""
+    violations = [] if violations is None else violations
+    context.expose_binding(
+        "__fmCspViolation", lambda source, text: violations.append(f"{source['page'].url}: {text}")
+    )
+    context.add_init_script(CSP_REPORTER)
+    return violations
+
+
 @pytest.fixture
-def page(browser, live_server):
+def csp_violations():
+    """The CSP violations seen by ``page`` (filled while the test runs)."""
+    return []
+
+
+@pytest.fixture
+def page(browser, live_server, csp_violations):
     """A page in a fresh context (no cookies) pointed at the live server.
 
-    JavaScript errors in the page fail the test: they are collected and checked at teardown.
+    JavaScript errors and Content-Security-Policy violations in the page fail the test: they
+    are collected and checked at teardown.
     """
     context = browser.new_context(locale=LOCALE, viewport=VIEWPORT, base_url=live_server.url)
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
+    watch_csp(context, csp_violations)
     new_page = context.new_page()
     js_errors = []
     new_page.on("pageerror", lambda error: js_errors.append(str(error)))
@@ -114,6 +141,8 @@ def page(browser, live_server):
         context.close()
     if js_errors:
         pytest.fail("JavaScript errors in the page:\n" + "\n".join(js_errors))
+    if csp_violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(csp_violations))
 
 
 @pytest.fixture(autouse=True)
