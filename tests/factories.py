@@ -183,3 +183,48 @@ def funded_year(*, budget="200000.00", allocations=None, finance=None, **kwargs)
         )
     year.refresh_from_db()
     return year
+
+
+def force_approval(application, amount, state="approved"):
+    """Test setup only: ``application`` approved with ``amount`` (forced like ``force_state``).
+    The test books the commitment itself (``ledger.services.commit``), as the round's decision
+    would; the after-test cross-check (verify_applications) wants both to agree."""
+    Application.objects.filter(pk=application.pk).update(approved_amount=Decimal(amount))
+    return force_state(application, state)
+
+
+def force_state_with_approval(application, state):
+    """``force_state``; a state that holds an approval (approved … refund_due) gets one as the
+    round's decision books it: the requested amount approved and committed in the ledger
+    (budget raised and allocated by that much first). The after-test cross-check
+    (``ledger.verification.verify_applications``) refuses an approval without a commitment."""
+    from fund_manager.ledger import services as ledger_services
+    from fund_manager.ledger.verification import HOLDING_STATES
+
+    if state in HOLDING_STATES:
+        amount = application.requested_amount or Decimal("100.00")
+        year = FiscalYear.objects.get(pk=application.fiscal_year_id)
+        finance = user_with_role("finance")
+        key = f"test-approval-{application.pk}"
+        ledger_services.set_budget(
+            fiscal_year=year,
+            amount=year.budget + amount,
+            by=finance,
+            idempotency_key=f"{key}-budget",
+        )
+        ledger_services.allocate(
+            fiscal_year=year,
+            action_field=application.action_field,
+            amount=amount,
+            by=finance,
+            idempotency_key=f"{key}-allocate",
+        )
+        ledger_services.commit(
+            application=application,
+            amount=amount,
+            by=finance,
+            idempotency_key=f"{key}-commit",
+            reason="Beschluss der Lenkungsgruppe",
+        )
+        Application.objects.filter(pk=application.pk).update(approved_amount=amount)
+    return force_state(application, state)

@@ -3,14 +3,13 @@
 import pytest
 from django.urls import reverse
 
-from fund_manager.funds.demo import Seeder
-
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo(db):
-    Seeder(out=lambda *args: None).run()
+def demo(demo_data):
+    """The whole demo, seeded once for this module (tests/conftest.py: demo_data)."""
+    return demo_data
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ from viewflow.workflow.status import PROCESS, STATUS
 from fund_manager.applications import services
 from fund_manager.applications.models import Application, State
 from fund_manager.core.errors import ConcurrentChange
-from fund_manager.core.roles import sync_roles
 from tests.concurrency import run_at_once
 from tests.factories import ApplicationFactory, OrganisationFactory, provider_user, user_with_role
 from workflows import services as process
@@ -29,16 +28,11 @@ pytestmark = [
         connection.vendor != "postgresql", reason="SQLite cannot lock rows: PostgreSQL only"
     ),
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("roles"),
 ]
 
 # What the loser may see: the task is gone (TaskError) or the lock was busy (ConcurrentChange).
 CLEAR_ERRORS = (TaskError, ConcurrentChange)
-
-
-@pytest.fixture(autouse=True)
-def roles():
-    """A transactional test may start from a flushed database without the role groups."""
-    sync_roles()
 
 
 @pytest.fixture

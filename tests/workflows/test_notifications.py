@@ -47,12 +47,24 @@ def detail_url(application):
 
 
 def assert_german(text, english):
-    """The mail is rendered in the site's language. Compiled translations may be missing in a
-    bare checkout; then the text stays English and there is nothing to compare."""
+    """The mail is rendered in the site's language: it has the German translation of
+    ``english`` and not the English original. A msgid without a German translation fails (the
+    German catalogue is incomplete or not compiled: ``make compilemessages``)."""
     with translation.override("de"):
         german = translation.gettext(english)
-    if german != english:
-        assert german in text
+    assert german != english, f"no German translation of {english!r}"
+    assert german in text
+    assert english not in text
+
+
+def test_defect_18_assert_german_fails_on_a_missing_translation_or_english_text():
+    assert_german("Guten Tag,\nIhr Antrag …", "Good day,")
+    with pytest.raises(AssertionError, match="no German translation"):
+        assert_german("A text nobody translated", "A text nobody translated")
+    with pytest.raises(AssertionError):
+        assert_german("Good day,\nyour application …", "Good day,")
+    with pytest.raises(AssertionError):
+        assert_german("Guten Tag,\nGood day, …", "Good day,")
 
 
 def assert_one_mail(mailoutbox, application, recipients):

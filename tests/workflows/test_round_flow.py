@@ -9,8 +9,10 @@ week.
 import datetime
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
 from viewflow.workflow.status import PROCESS, STATUS
 
 from fund_manager.applications import services as application_services
@@ -23,8 +25,10 @@ from fund_manager.rounds.models import (
     RoundState,
     SteeringMember,
 )
+from tests.conftest import module_data
 from tests.factories import user_with_role
-from tests.rounds.test_session import eligible_application, setting, vote_all
+from tests.rounds.conftest import build_setting
+from tests.rounds.test_session import eligible_application, vote_all
 from workflows import selectors
 from workflows import services as process
 from workflows.flows import ApplicationFlow, RoundFlow
@@ -33,7 +37,14 @@ from workflows.models import RoundProcess
 from .helpers import tasks as application_tasks
 
 pytestmark = pytest.mark.django_db
-__all__ = ["setting"]
+
+
+@module_data
+def setting():
+    """tests/rounds/conftest.py's ``build_setting()`` (round 1 planned, a steering group of
+    four, 1000.00 available), built once for this module."""
+    return build_setting()
+
 
 Task = RoundFlow.task_class
 CHAIR_PERMISSION = "rounds.chair_session"
@@ -398,10 +409,13 @@ def test_a_deferred_application_waits_again_and_the_next_round_decides_it(settin
     )
     services.open_round(funding_round=next_round, by=office)
     services.close_submissions(funding_round=next_round, by=office)
-    services.open_session(funding_round=next_round, by=chair)
-    (next_item,) = next_round.items.all()
-    vote_all(setting, next_item, ["no"] * 4)
-    services.close_session(funding_round=next_round, by=chair)
+    # Round 2 meets on its day, a week later.
+    day = timezone.make_aware(datetime.datetime.combine(next_round.session_date, datetime.time(10)))
+    with time_machine.travel(day, tick=False):
+        services.open_session(funding_round=next_round, by=chair)
+        (next_item,) = next_round.items.all()
+        vote_all(setting, next_item, ["no"] * 4)
+        services.close_session(funding_round=next_round, by=chair)
 
     application.refresh_from_db()
     assert application.state == State.REJECTED
