@@ -65,9 +65,9 @@ class MoneyField(serializers.Field):
             else:
                 message = "not_a_string"
             raise serializers.ValidationError(self.error_messages[message], code="not_a_string")
-        if _NEGATIVE_MONEY.match(data):
+        if _NEGATIVE_MONEY.fullmatch(data):
             self.fail("negative")
-        if not _MONEY.match(data):
+        if not _MONEY.fullmatch(data):
             # The message is formatted here: DRF's fail() would use str.format on "%(value)s".
             raise serializers.ValidationError(
                 self.error_messages["invalid"] % {"value": data[:40]}, code="invalid"

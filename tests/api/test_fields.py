@@ -45,6 +45,9 @@ def test_accepts_strings_with_exactly_two_decimals(raw, expected):
         ("abc", "invalid"),
         ("", "invalid"),
         (" 12.00", "invalid"),
+        # "$" would match before a final newline, and Decimal ignores surrounding space.
+        ("12.00\n", "invalid"),
+        ("-12.00\n", "invalid"),
         ("+12.00", "invalid"),
         ("012.00", "invalid"),
         ("1e3", "invalid"),
