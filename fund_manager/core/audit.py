@@ -16,8 +16,6 @@ ACTION_LABELS = {
     "application.guidelines_reevaluated": _("Funding guidelines checked again"),
     "application.scheduled": _("Put on the agenda of a funding round"),
     "application.moved_to_round": _("Moved to another funding round"),
-    "application.proposal_set": _("Proposal set by the chair"),
-    "application.conflict_declared": _("Conflict of interest declared"),
     "application.approved": _("Approved by the steering group"),
     "application.rejected": _("Rejected by the steering group"),
     "application.deferred": _("Deferred to the next round"),

@@ -93,11 +93,6 @@ def format_amount(value, *, language=None) -> str:
     return f"{sign}€{groups}.{cents}"
 
 
-def positive_amount_validator(value):
-    if value is not None and value <= 0:
-        raise ValidationError(_("The amount must be greater than zero."), code="min_value")
-
-
 class MoneyField(models.DecimalField):
     """DecimalField(14, 2) that quantises before saving."""
 

@@ -130,7 +130,3 @@ def journal(fiscal_year):
         "application",
         "reverses",
     )
-
-
-def transfers_of_account(account):
-    return journal(account.fiscal_year).filter(Q(source=account) | Q(target=account))
