@@ -1,5 +1,4 @@
 import datetime
-from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -9,10 +8,7 @@ from rest_framework.test import APIClient
 
 from fund_manager.core.models import AuditEntry
 from fund_manager.funds.models import FiscalYear
-from fund_manager.ledger import services as ledger
 from fund_manager.ledger.models import Account, Transfer
-from fund_manager.rounds import services as round_services
-from fund_manager.rounds.models import SteeringGroup, SteeringMember
 from tests.conftest import module_data
 from tests.factories import (
     ActionFieldFactory,
@@ -24,6 +20,7 @@ from tests.factories import (
     provider_user,
     user_with_role,
 )
+from tests.rounds.conftest import build_setting
 
 
 @pytest.fixture
@@ -135,32 +132,10 @@ def world():
     """A steering group of four (chair first), round 1 planned for today, 1000.00 available in
     sprache, an applicant with its provider and another provider; a SimpleNamespace. Built once
     per module (each test gets its own copy)."""
-    office = user_with_role("project_office")
-    finance = user_with_role("finance")
-    year = funded_year(finance=finance)
-    field = ActionFieldFactory(fund=year.fund, code="sprache", name="Sprache")
-    ledger.allocate(
-        fiscal_year=year,
-        action_field=field,
-        amount=Decimal("1000.00"),
-        by=finance,
-        idempotency_key="a",
-    )
-    group = SteeringGroup.objects.create(fund=year.fund, name="Lenkungsgruppe")
-    chair = user_with_role("chair")
-    chair.groups.add(*user_with_role("steering_member").groups.all())
-    members = [chair] + [user_with_role("steering_member") for _ in range(3)]
-    since = datetime.date(year.year, 1, 1)
-    for index, member in enumerate(members):
-        SteeringMember.objects.create(group=group, user=member, is_chair=index == 0, since=since)
-    today = timezone.localdate()
-    funding_round = round_services.plan_round(
-        fiscal_year=year,
-        number=1,
-        submission_deadline=today,
-        session_date=today,  # a session opens on its day only
-        by=office,
-    )
+    setting = build_setting(code="sprache", name="Sprache")
+    office, finance, year = setting["office"], setting["finance"], setting["year"]
+    field, funding_round, chair = setting["field"], setting["round"], setting["chair"]
+    members = setting["members"]
     organisation = OrganisationFactory()
     world = SimpleNamespace(
         office=office,

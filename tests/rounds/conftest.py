@@ -14,13 +14,14 @@ from tests.factories import ActionFieldFactory, funded_year, user_with_role
 AVAILABLE = Decimal("1000.00")
 
 
-def build_setting():
-    """1,000.00 available in one action field; the chair and three members; round 1 planned
-    with its deadline and its session today (a session opens on its day only)."""
+def build_setting(**field):
+    """1,000.00 available in one action field (``field``: its code, name...); the chair and
+    three members; round 1 planned with its deadline and its session today (a session opens on
+    its day only)."""
     office = user_with_role("project_office")
     finance = user_with_role("finance")
     year = funded_year(finance=finance)
-    field = ActionFieldFactory(fund=year.fund)
+    field = ActionFieldFactory(fund=year.fund, **field)
     ledger.allocate(
         fiscal_year=year, action_field=field, amount=AVAILABLE, by=finance, idempotency_key="a"
     )
