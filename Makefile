@@ -6,9 +6,10 @@ PY := $(BIN)/python
 MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1:8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/fund_manager_test
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve migrate demo test test-pg test-e2e lint format messages compilemessages check clean
+.PHONY: help install run serve migrate demo test test-pg test-e2e lint format messages compilemessages check clean bench
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -54,9 +55,10 @@ test: compilemessages ## Run the whole suite on SQLite (browser tests where Chro
 test-pg: compilemessages ## Run the same suite against PostgreSQL ($$DATABASE_URL or PG_URL)
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(BIN)/pytest $(PYTEST_ARGS)
 
-lint: install ## ruff check and format check
+lint: install ## ruff check, format check and the import contracts (pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: install ## Format and fix what ruff can fix
 	$(BIN)/ruff format .
@@ -65,6 +67,10 @@ format: install ## Format and fix what ruff can fix
 check: install ## Django's system checks, including missing migrations
 	DJANGO_DEBUG=1 $(MANAGE) check
 	DJANGO_DEBUG=1 $(MANAGE) makemigrations --check --dry-run
+
+bench: install ## Issue 10's benchmarks against their raw baselines on PostgreSQL (BENCH_PG), in one run
+	DATABASE_URL=$(BENCH_PG)/fm_bench_ledger $(PY) bench/ledger_cost.py --rounds 3
+	DATABASE_URL=$(BENCH_PG)/fm_bench_staff_list $(PY) bench/staff_list.py --rows 100000 --repeat 15
 
 clean: ## Remove the virtualenv, the database and caches
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "csp",
     "fund_manager.core",
     "fund_manager.funds",
+    "fund_manager.demo",
     "fund_manager.organisations",
     "fund_manager.applications",
     "fund_manager.ledger",
@@ -127,7 +128,7 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so read-then-write transactions never fail with
-    # "database is locked" half-way (STACK_NOTES.md).
+    # "database is locked" half-way (docs/architecture.md, "Conventions").
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

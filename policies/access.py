@@ -2,7 +2,8 @@
 
 Pure predicates over a user and a record; the services call them before every change, the
 selectors build the same rule into querysets, the templates use them to hide buttons. Separation
-of duties (DESIGN.md): nobody decides on an application of an organisation they belong to.
+of duties (docs/architecture.md, "Roles"): nobody decides on an application of an
+organisation they belong to.
 """
 
 from fund_manager.core.roles import Role, has_role, is_staff_reader

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from .dates import end_before_start_error
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -35,12 +37,9 @@ def check_completeness(application, *, cost_items, target_group_count, today) ->
     need(target_group_count > 0, "target_groups", _("Please choose at least one target group."))
     need(application.start_date, "start_date", _("Please enter the project start."))
     need(application.end_date, "end_date", _("Please enter the project end."))
-    if application.start_date and application.end_date:
-        need(
-            application.end_date >= application.start_date,
-            "end_date",
-            _("The project cannot end before it starts."),
-        )
+    order = end_before_start_error(application.start_date, application.end_date)
+    if order:
+        problems.append(Problem("end_date", order))
     if application.start_date:
         need(
             application.start_date >= today,

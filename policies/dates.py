@@ -7,8 +7,9 @@ to 31 December ``FM_PROJECT_DATES_YEARS_AFTER`` years after it (settings, defaul
 most twelve months, end at the latest six months after the fiscal year) are checked later by
 ``policies.rules``; the window only keeps dates out that no rule could sensibly judge.
 
-The form, the API serializer and the service all call ``project_date_errors``, so the three
-refuse the same dates with the same message.
+The form, the API serializer and the service all call ``project_date_errors`` and
+``end_before_start_error``, so the three refuse the same dates with the same message; the
+completeness check (``policies.completeness``) uses the latter too.
 """
 
 import datetime
@@ -16,6 +17,7 @@ import datetime
 from django.conf import settings
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 DEFAULT_YEARS_BEFORE = 1
 DEFAULT_YEARS_AFTER = 2
@@ -51,3 +53,15 @@ def project_date_errors(dates, *, fiscal_year: int) -> dict[str, list[str]]:
                 }
             ]
     return errors
+
+
+END_BEFORE_START = gettext_lazy("The project cannot end before it starts.")
+
+
+def end_before_start_error(start: datetime.date | None, end: datetime.date | None):
+    """The message for the field ``end_date`` if the project ends before it starts; None if
+    the order is right or a date is missing (a missing date is the completeness check's
+    point, not this rule's)."""
+    if start and end and end < start:
+        return END_BEFORE_START
+    return None

@@ -9,7 +9,7 @@ the last day is 10 March of the next year; learned on 29 February, it is 28 Febr
 import datetime
 from dataclasses import dataclass
 
-from .rules import add_months
+from .periods import add_months
 
 # The service warns when fewer days than this remain of the year (a hearing with its deadline
 # and the decision take two to four weeks).

@@ -8,7 +8,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import translation
 
-from fund_manager.applications import services
 from fund_manager.core.roles import sync_roles
 from tests.factories import (
     ActionFieldFactory,
@@ -19,6 +18,7 @@ from tests.factories import (
     provider_user,
     user_with_role,
 )
+from workflows import services as use_cases
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def draft(provider, organisation):
 
 @pytest.fixture
 def submitted(draft, provider):
-    return services.submit_application(application=draft, by=provider)
+    return use_cases.submit_application(application=draft, by=provider)
 
 
 @pytest.fixture(autouse=True)
@@ -103,8 +103,9 @@ def _ledger_stays_sound(request):
     transactional = "transactional_db" in names or (marker and marker.kwargs.get("transaction"))
     request.getfixturevalue("transactional_db" if transactional else "db")
     yield
+    from fund_manager.applications.ledger_check import verify_applications
     from fund_manager.funds.models import FiscalYear
-    from fund_manager.ledger.verification import verify_applications, verify_year
+    from fund_manager.ledger.verification import verify_year
 
     problems = [
         problem
@@ -230,9 +231,9 @@ class DemoData:
 
 @module_data
 def demo_data():
-    """The whole demo (fund_manager.funds.demo.Seeder, as ``seed_demo`` loads it), seeded once
+    """The whole demo (fund_manager.demo.Seeder, as ``seed_demo`` loads it), seeded once
     per test module instead of once per test; a ``DemoData`` with its main objects."""
-    from fund_manager.funds.demo import Seeder
+    from fund_manager.demo.seeder import Seeder
 
     seeder = Seeder(out=lambda *args: None)
     seeder.run()

@@ -133,7 +133,7 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
                 description=f"Posten {index + 1}",
                 amount=amount,
             )
-        from fund_manager.applications.services import recalculate_amounts
+        from fund_manager.applications.content import recalculate_amounts
 
         recalculate_amounts(self)
         Application.objects.filter(pk=self.pk).update(
@@ -197,9 +197,9 @@ def force_state_with_approval(application, state):
     """``force_state``; a state that holds an approval (approved … refund_due) gets one as the
     round's decision books it: the requested amount approved and committed in the ledger
     (budget raised and allocated by that much first). The after-test cross-check
-    (``ledger.verification.verify_applications``) refuses an approval without a commitment."""
+    (``applications.ledger_check.verify_applications``) refuses an approval without a commitment."""
+    from fund_manager.applications.ledger_check import HOLDING_STATES
     from fund_manager.ledger import services as ledger_services
-    from fund_manager.ledger.verification import HOLDING_STATES
 
     if state in HOLDING_STATES:
         amount = application.requested_amount or Decimal("100.00")
@@ -228,3 +228,14 @@ def force_state_with_approval(application, state):
         )
         Application.objects.filter(pk=application.pk).update(approved_amount=amount)
     return force_state(application, state)
+
+
+def account_for(fiscal_year, kind, *, action_field=None, application=None):
+    """Test setup: the ledger account of that kind as a row (created on first use; an account
+    carries no money of its own). The services name accounts with ``bookings.account_ref``."""
+    from fund_manager.ledger.models import Account
+
+    account, _created = Account.objects.get_or_create(
+        fiscal_year=fiscal_year, kind=kind, action_field=action_field, application=application
+    )
+    return account

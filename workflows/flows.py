@@ -15,10 +15,17 @@ RoundFlow, one per funding round, started when its submission deadline has passe
              ─▶ "Sitzung leiten" (whoever opened it) ─▶ session closed
              ─▶ "Niederschrift unterzeichnen" (the same person) ─▶ minutes signed ─▶ end
 
-Nodes call the services; they never change a record themselves. The tasks are completed by
-the services that do the work (``workflows.services``), so the record's state (django-fsm-2)
-and the process (viewflow) move together in one transaction. Flow and node names are stored
-in the database: treat them as a public API.
+Nodes never change a record themselves. The use cases (``workflows.services``,
+``workflows.rounds``, ``workflows.grants``) change the record through the domain services and
+complete the task in the same transaction, so the record's state (django-fsm-2) and the
+process (viewflow) move together.
+
+Node types: the tasks a person works on ("check", "prepare", "conduct", "sign", "decide") are
+``flow.View`` (BPMN user tasks): assigned or queued by permission, shown in the inbox, done on
+the app's own pages (``_task_view`` is never mounted). The waits for something outside the
+office ("await_changes", "await_decision") are ``flow.Handle``: no owner, run by the use case
+when the applicant or the steering group acted. Flow and node names are stored in the
+database: treat them as a public API.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +33,7 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 
 from fund_manager.applications.models import State
+from fund_manager.rounds.selectors import chair_of_round
 
 from .models import ApplicationProcess, RoundProcess
 
@@ -103,8 +111,6 @@ class ApplicationFlow(flow.Flow):
 def _chair_of(activation):
     """The chair seat of the round's steering group on the session day (or nobody: then the
     task waits in the queue of everyone with the chair role)."""
-    from fund_manager.rounds.selectors import chair_of_round
-
     return chair_of_round(activation.process.funding_round)
 
 

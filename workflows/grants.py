@@ -20,16 +20,16 @@ import hashlib
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Sum
-from viewflow.workflow.status import PROCESS, STATUS
 
-from fund_manager.applications import grants
+from fund_manager.applications import grants, revocations
 from fund_manager.applications.models import Revocation
 from fund_manager.core.money import ZERO, quantize
 from fund_manager.ledger import services as ledger
 from fund_manager.ledger.models import Account, AccountKind
 
-from .flows import ApplicationFlow, RevocationFlow
-from .services import OPEN_TASK, cancel_process, complete_task_as, process_of
+from .flows import RevocationFlow
+from .process import OPEN_TASK, cancel_process, complete_task_as
+from .services import process_of
 
 # Re-exported for the interfaces (pages, API): the domain's error of these use cases.
 GrantError = grants.GrantError
@@ -70,16 +70,10 @@ def _settle(change, *, by, key, reason, reference):
     )
 
 
-def _cancel_if_running(flow_class, process):
-    if process is None or process.status in (STATUS.DONE, PROCESS.CANCELED):
-        return
-    cancel_process(flow_class, process)
-
-
 def _end_process(application):
     """A grant that ended (waived, revoked) has no next step: whatever the application's
     process still waits for is cancelled. An approval's process has usually ended already."""
-    _cancel_if_running(ApplicationFlow, process_of(application))
+    cancel_process(process_of(application))
 
 
 # --- the revocation's process (RevocationFlow) ---------------------------------------------------
@@ -115,7 +109,7 @@ def _complete_decide_task(revocation, by):
 
 
 def _cancel_revocation_process(revocation):
-    _cancel_if_running(RevocationFlow, _revocation_process(revocation))
+    cancel_process(_revocation_process(revocation))
 
 
 # --- use cases -----------------------------------------------------------------------------------
@@ -146,13 +140,13 @@ def start_revocation(*, application, by, **hearing):
     """The hearing letter: nothing changes on the approval or the ledger yet; the office
     member who started it gets the task "Widerruf entscheiden"."""
     with transaction.atomic():
-        revocation = grants.start_revocation_hearing(application=application, by=by, **hearing)
+        revocation = revocations.start_revocation_hearing(application=application, by=by, **hearing)
         RevocationFlow.start.run(revocation=revocation)
     return revocation
 
 
 def record_response(*, revocation, by, response, received_on):
-    return grants.record_hearing_response(
+    return revocations.record_hearing_response(
         revocation=revocation, by=by, response=response, received_on=received_on
     )
 
@@ -161,7 +155,7 @@ def decide_revocation(*, revocation, by, reasons, decided_amount=None, today=Non
     """The notice: the approval falls, the reduction is released, a full revocation ends the
     grant's process."""
     with transaction.atomic():
-        change = grants.decide_revocation(
+        change = revocations.decide_revocation(
             revocation=revocation,
             by=by,
             reasons=reasons,
@@ -185,6 +179,6 @@ def decide_revocation(*, revocation, by, reasons, decided_amount=None, today=Non
 def drop_revocation(*, revocation, by, reason):
     """Ending the proceeding without a revocation is its decision too: the task is done."""
     with transaction.atomic():
-        dropped = grants.drop_revocation(revocation=revocation, by=by, reason=reason)
+        dropped = revocations.drop_revocation(revocation=revocation, by=by, reason=reason)
         _complete_decide_task(dropped, by)
     return dropped

@@ -4,10 +4,11 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Q
 from django.utils import timezone
 from viewflow.workflow.status import STATUS
 
+from fund_manager.applications.models import Revocation
+from fund_manager.applications.revocations import time_limit_of
 from fund_manager.core.roles import Role, is_staff_reader, user_roles
 
 from .flows import ApplicationFlow, RevocationFlow, RoundFlow
@@ -55,6 +56,14 @@ def _subprocess(process, name):
         return None
 
 
+def application_of(task):
+    """The application behind ``task`` (None for a round's or a revocation's task): the one way
+    from a task to its application. No query when the task was loaded with
+    ``select_related("process__applicationprocess__application")``."""
+    process = _subprocess(task.process, "applicationprocess")
+    return process.application if process is not None else None
+
+
 def annotate(tasks):
     """Attach the application or the funding round, and an overdue flag, to each task (no
     extra queries). Preparing and chairing a session are overdue once its session day has
@@ -65,9 +74,8 @@ def annotate(tasks):
     revocations = _revocations_of(tasks, today)
     rows = []
     for task in tasks:
-        application_process = _subprocess(task.process, "applicationprocess")
         round_process = _subprocess(task.process, "roundprocess")
-        task.application = application_process.application if application_process else None
+        task.application = application_of(task)
         task.funding_round = round_process.funding_round if round_process else None
         task.is_signing = task.flow_task == RoundFlow.sign
         task.revocation = revocations.get(task.process.artifact_object_id)
@@ -84,9 +92,6 @@ def annotate(tasks):
 
 def _revocations_of(tasks, today):
     """The proceedings behind "Widerruf entscheiden" tasks, in one query."""
-    from fund_manager.applications.grants import time_limit_of
-    from fund_manager.applications.models import Revocation
-
     ids = [t.process.artifact_object_id for t in tasks if t.flow_task == RevocationFlow.decide]
     if not ids:
         return {}
@@ -103,18 +108,3 @@ def has_inbox(user):
 
 def works_check_tasks(user):
     return Role.PROJECT_OFFICE in user_roles(user)
-
-
-def waiting_for_applicant(user):
-    """The provider's to-do list: applications sent back for changes."""
-    from fund_manager.applications.models import State
-    from fund_manager.applications.selectors import application_list
-    from policies.access import member_organisation_ids
-
-    return (
-        application_list(user)
-        .filter(
-            Q(state=State.CHANGES_REQUESTED) & Q(organisation_id__in=member_organisation_ids(user))
-        )
-        .order_by("updated_at")
-    )

@@ -1,35 +1,35 @@
-"""Process-level actions: the ApplicationFlow (start, claim, release and complete the check,
-the steering group's decision) and the RoundFlow (the chair's tasks of a funding round).
+"""The application's use cases: each changes the record (``applications.services``) and moves
+its ApplicationFlow in one transaction, so the record's state (django-fsm-2) and the process
+(viewflow) never disagree.
 
-The check task's decision runs the application services (``start_review``, ``mark_eligible``,
-``mark_ineligible``, ``request_changes``) inside the task's activation, so the record's state
-(django-fsm-2) and the process (viewflow) move together in one transaction. Calling a node
-from code does not check permissions (STACK_NOTES.md): every function here checks the acting
-user itself.
+- ``submit_application`` and ``withdraw_application``: the applicant's side; submission starts
+  the process (or ends the wait for changes), withdrawal cancels it.
+- ``withdraw_or_delete``: the applicant discards an application (a draft goes, an application
+  sent back for changes is withdrawn: it is registered under its reference already).
+- ``claim_check``, ``release_check``, ``complete_check`` and ``review`` (claim if needed, then
+  decide, in one step): the project office's check task.
+- ``application_decided``: the steering group decided (called by the rounds' use cases).
+
+Calling a node from code does not check permissions (viewflow): every function here
+checks the acting user itself, or leaves it to the domain service it calls first.
 """
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.exceptions import FlowLockFailed
-from viewflow.workflow.status import PROCESS, STATUS
+from viewflow.workflow.status import STATUS
 
 from fund_manager.applications import services as application_services
-from fund_manager.applications.models import State
-from fund_manager.core.errors import ConcurrentChange, InvalidInput, InvalidTransition, NotPermitted
+from fund_manager.applications.models import Application, State
+from fund_manager.core.errors import ConcurrentChange, InvalidInput, NotPermitted
 from fund_manager.rounds import services as rounds
 from policies import access
+from policies.notes import check_note_errors
 
-from .flows import ApplicationFlow, RoundFlow
-from .models import ApplicationProcess, RoundProcess
-
-OPEN_TASK = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
-
-
-class TaskError(InvalidTransition):
-    """The task is not in a state that allows this (already taken, already done)."""
-
-    default_code = "task_not_available"
+from .flows import ApplicationFlow
+from .models import ApplicationProcess
+from .process import OPEN_TASK, TaskError, cancel_process
+from .selectors import application_of
 
 
 def process_of(application):
@@ -50,56 +50,42 @@ def open_task(application, node=None):
     )
 
 
-# --- called by applications.services -----------------------------------------------------------
-def application_submitted(application):
-    """First submission starts the process; a resubmission ends the wait for changes."""
-    if process_of(application) is None:
-        ApplicationFlow.start.run(application=application)
-        return
-    waiting = open_task(application, ApplicationFlow.await_changes)
-    if waiting is not None:
-        ApplicationFlow.await_changes.run(waiting)
+# --- the applicant's side ------------------------------------------------------------------------
+def submit_application(*, application, by):
+    """Submit (or resubmit) the application; the first submission starts its process, a
+    resubmission ends the wait for changes (a new check task follows)."""
+    with transaction.atomic():
+        submitted = application_services.submit_application(application=application, by=by)
+        if process_of(submitted) is None:
+            ApplicationFlow.start.run(application=submitted)
+        else:
+            waiting = open_task(submitted, ApplicationFlow.await_changes)
+            if waiting is not None:
+                ApplicationFlow.await_changes.run(waiting)
+    return submitted
 
 
-def cancel_process(flow_class, process):
-    """Cancel ``process`` and its open tasks: nobody has to act any more."""
-    with flow_class.lock(process.pk):
-        for task in flow_class.task_class.objects.filter(process=process, status__in=OPEN_TASK):
-            task.status = STATUS.CANCELED
-            task.finished = timezone.now()
-            task.save(update_fields=["status", "finished"])
-        process.status = PROCESS.CANCELED
-        process.finished = timezone.now()
-        process.save(update_fields=["status", "finished"])
-
-
-def complete_task_as(task, by):
-    """Complete ``task`` (None: nothing to do) as done by ``by``, whoever it was assigned to:
-    the task is taken over by that person first, so the inbox shows who did the work."""
-    if task is None:
-        return None
-    try:
-        if task.owner_id != by.pk:
-            with task.activation() as activation:
-                if activation.task.status == STATUS.NEW:
-                    activation.assign(by)
-                else:
-                    activation.reassign(by)
-            task.refresh_from_db()
-        with task.activation() as activation:
-            activation.start(None)
-            activation.execute()
-    except FlowLockFailed as exc:
-        raise ConcurrentChange() from exc
-    return task
-
-
-def application_withdrawn(application):
+def withdraw_application(*, application, by, reason=""):
     """Withdrawal ends the process: open tasks are cancelled, nobody has to act any more."""
-    process = process_of(application)
-    if process is None:
-        return
-    cancel_process(ApplicationFlow, process)
+    with transaction.atomic():
+        withdrawn = application_services.withdraw_application(
+            application=application, by=by, reason=reason
+        )
+        cancel_process(process_of(withdrawn))
+    return withdrawn
+
+
+def withdraw_or_delete(*, application, by):
+    """The applicant discards ``application``: a draft is deleted; one sent back for changes
+    was registered under its reference already, so it is withdrawn and the record stays. Any
+    other state is refused by the service it reaches (delete_draft: only drafts). Decided on
+    the locked row, not on the caller's copy. Returns the withdrawn application, or None."""
+    with transaction.atomic():
+        current = Application.objects.select_for_update().get(pk=application.pk)
+        if current.state == State.CHANGES_REQUESTED:
+            return withdraw_application(application=current, by=by)
+        application_services.delete_draft(application=current, by=by)
+    return None
 
 
 def application_decided(application):
@@ -111,45 +97,10 @@ def application_decided(application):
         ApplicationFlow.await_decision.run(waiting)
 
 
-# --- the round's tasks (called by rounds.services, inside their transaction) --------------------
-def round_task(funding_round, node):
-    process = RoundProcess.objects.filter(funding_round=funding_round).first()
-    if process is None:
-        return None
-    return (
-        RoundFlow.task_class.objects.filter(process=process, flow_task=node, status__in=OPEN_TASK)
-        .order_by("-created")
-        .first()
-    )
-
-
-def round_submissions_closed(funding_round):
-    """The deadline has passed: the chair gets "prepare the session" (once per round)."""
-    if not RoundProcess.objects.filter(funding_round=funding_round).exists():
-        RoundFlow.start.run(funding_round=funding_round)
-
-
-def _complete_round_task(funding_round, node, by):
-    """Done by whoever did the work (the chair, or the deputy standing in). A round whose
-    deadline passed before the RoundFlow existed has no process, so no task."""
-    return complete_task_as(round_task(funding_round, node), by)
-
-
-def round_session_opened(funding_round, by):
-    return _complete_round_task(funding_round, RoundFlow.prepare, by)
-
-
-def round_session_closed(funding_round, by):
-    return _complete_round_task(funding_round, RoundFlow.conduct, by)
-
-
-def round_minutes_signed(funding_round, by):
-    return _complete_round_task(funding_round, RoundFlow.sign, by)
-
-
 # --- the check task ------------------------------------------------------------------------------
-def _check_may_act(task, by):
-    application = task.process.coerced.application
+def require_check_role(by, application):
+    """Only the project office checks, and never an application of its own organisation. The
+    API asks this before it reads the body, so a provider learns nothing more than 403."""
     if not access.may_transition(by, application, "start_review"):
         raise NotPermitted(
             _(
@@ -157,6 +108,11 @@ def _check_may_act(task, by):
                 "organisation."
             )
         )
+
+
+def _check_may_act(task, by):
+    application = application_of(task)
+    require_check_role(by, application)
     return application
 
 
@@ -167,8 +123,6 @@ def _lock_rows(task):
     too), so nobody deadlocks, and the loser of a race sees the winner's result and gets a
     clear TaskError instead of a failed NOWAIT lock inside its transaction.
     """
-    from fund_manager.applications.models import Application
-
     process = ApplicationProcess.objects.only("application_id").get(pk=task.process_id)
     Application.objects.select_for_update().filter(pk=process.application_id).exists()
     ApplicationProcess.objects.select_for_update().filter(pk=task.process_id).exists()
@@ -218,10 +172,9 @@ def complete_check(*, task, by, outcome, note=""):
     if outcome not in DECISIONS:
         raise InvalidInput(fields={"outcome": [_("Please choose a decision.")]})
     note = (note or "").strip()
-    if outcome == "ineligible" and not note:
-        raise InvalidInput(fields={"note": [_("Please give the reason.")]})
-    if outcome == "changes_requested" and not note:
-        raise InvalidInput(fields={"note": [_("Please say what should be changed.")]})
+    note_problems = check_note_errors(outcome, note)
+    if note_problems:
+        raise InvalidInput(fields={"note": note_problems})
     application = _check_may_act(task, by)
     try:
         with transaction.atomic():
@@ -244,3 +197,17 @@ def complete_check(*, task, by, outcome, note=""):
         raise ConcurrentChange() from exc
     application.refresh_from_db()
     return application
+
+
+def review(*, application, by, outcome, note=""):
+    """The office's decision on the open check of ``application`` in one step (the check page
+    and the API): an unassigned task is taken by ``by`` first. Taking and deciding are one
+    change, so a refused decision leaves the task unclaimed."""
+    require_check_role(by, application)
+    with transaction.atomic():
+        task = open_task(application)
+        if task is None:
+            raise TaskError(_("There is no open check for this application."), code="no_open_check")
+        if task.status == STATUS.NEW:
+            task = claim_check(task=task, by=by)
+        return complete_check(task=task, by=by, outcome=outcome, note=note)

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from viewflow.workflow.status import STATUS
 
 from fund_manager.applications import eligibility
 from fund_manager.applications import selectors as application_selectors
@@ -38,7 +39,7 @@ def _check_task(pk):
     )
     if task is None:
         raise Http404
-    task.application = task.process.applicationprocess.application
+    task.application = selectors.application_of(task)
     return task
 
 
@@ -92,7 +93,8 @@ def check(request, pk):
         application = application_selectors.application_detail(request.user, task.application.pk)
     except task.application.DoesNotExist as exc:
         raise Http404 from exc
-    is_mine = task.owner_id == request.user.pk and task.status == "ASSIGNED"
+    is_assigned = task.status == STATUS.ASSIGNED
+    is_mine = is_assigned and task.owner_id == request.user.pk
     form = CheckDecisionForm(request.POST or None) if is_mine else None
     if request.method == "POST":
         if form is None:
@@ -100,8 +102,8 @@ def check(request, pk):
             return redirect("workflows:check", pk=pk)
         if form.is_valid():
             try:
-                services.complete_check(
-                    task=task,
+                services.review(
+                    application=task.application,
                     by=request.user,
                     outcome=form.cleaned_data["outcome"],
                     note=form.cleaned_data["note"],
@@ -121,6 +123,8 @@ def check(request, pk):
             "task": task,
             "application": application,
             "is_mine": is_mine,
+            "is_assigned": is_assigned,
+            "can_take": task.owner_id is None and task.status == STATUS.NEW,
             "form": form,
             "checks": application.guideline_checks.select_related("checked_by"),
             "history": application_selectors.application_history(application),

@@ -1,4 +1,4 @@
-"""Errors -> HTTP, one shape for the whole API (API.md, issue 9 defect 13).
+"""Errors -> HTTP, one shape for the whole API (docs/api.md, issue 9 defect 13).
 
 - Field errors (400): ``{"<field>": ["message"]}``; a validation error without a field is
   ``{"non_field_errors": ["message"]}`` (DRF's key, as serializers answer it).

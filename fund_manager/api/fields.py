@@ -3,15 +3,18 @@
 import re
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from fund_manager.core.money import MAX_AMOUNT, quantize
+from fund_manager.core.money import check_amount, quantize
 
 # Exactly two decimals, no sign, no grouping, no leading zeros ("0.50" is fine, "00.50" is not).
 _MONEY = re.compile(r"^(0|[1-9][0-9]*)\.[0-9]{2}$")
 _NEGATIVE_MONEY = re.compile(r"^-(0|[1-9][0-9]*)\.[0-9]{2}$")
+# The codes of core.money.check_amount as the API has always named them (docs/api.md).
+_API_CODES = {"max_value": "too_large"}
 
 
 @extend_schema_field(
@@ -23,7 +26,7 @@ _NEGATIVE_MONEY = re.compile(r"^-(0|[1-9][0-9]*)\.[0-9]{2}$")
     }
 )
 class MoneyField(serializers.Field):
-    """Money as a JSON string with exactly two decimals (API.md): ``"1234.50"``.
+    """Money as a JSON string with exactly two decimals (docs/api.md): ``"1234.50"``.
 
     Strict on purpose: a JSON number (which may be a float), a comma, a third decimal or a sign
     is refused with a field error instead of being rounded or guessed. ``allow_zero`` admits
@@ -43,9 +46,6 @@ class MoneyField(serializers.Field):
         "invalid": _(
             "“%(value)s” is not an amount. Use digits, a dot and two decimals: “1234.50”."
         ),
-        "negative": _("The amount must not be negative."),
-        "zero": _("The amount must be greater than zero."),
-        "too_large": _("The amount is too large."),
     }
 
     def __init__(self, *, allow_zero=False, **kwargs):
@@ -65,19 +65,18 @@ class MoneyField(serializers.Field):
             else:
                 message = "not_a_string"
             raise serializers.ValidationError(self.error_messages[message], code="not_a_string")
-        if _NEGATIVE_MONEY.fullmatch(data):
-            self.fail("negative")
-        if not _MONEY.fullmatch(data):
+        if not (_MONEY.fullmatch(data) or _NEGATIVE_MONEY.fullmatch(data)):
             # The message is formatted here: DRF's fail() would use str.format on "%(value)s".
             raise serializers.ValidationError(
                 self.error_messages["invalid"] % {"value": data[:40]}, code="invalid"
             )
-        value = Decimal(data)
-        if value > MAX_AMOUNT:
-            self.fail("too_large")
-        if value == 0 and not self.allow_zero:
-            self.fail("zero")
-        return value
+        # The rule and its messages are core.money's, as for forms and services.
+        try:
+            return check_amount(Decimal(data), allow_zero=self.allow_zero)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(
+                exc.messages[0], code=_API_CODES.get(exc.code, exc.code)
+            ) from exc
 
     def to_representation(self, value) -> str:
         return f"{quantize(value):.2f}"

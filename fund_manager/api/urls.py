@@ -1,4 +1,4 @@
-"""The HTTP API (API.md), included at /api/ by the project's urls."""
+"""The HTTP API (docs/api.md), included at /api/ by the project's urls."""
 
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -33,7 +33,7 @@ router.register("agenda-items", AgendaItemViewSet, basename="agenda-item")
 router.register("revocations", RevocationViewSet, basename="revocation")
 
 urlpatterns = [
-    # API.md spells it without a trailing slash.
+    # The contract (docs/api.md) spells it without a trailing slash.
     path(
         "v1/rounds/<int:pk>/minutes.pdf",
         RoundViewSet.as_view({"get": "minutes"}),

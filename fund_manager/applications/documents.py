@@ -1,21 +1,23 @@
 """The letters of a revocation as PDF: the hearing letter (Anhörung, § 28 VwVfG) and the
 notice (Widerrufsbescheid or Teilwiderrufsbescheid, with legal remedy instructions).
 
-Built like the round's notices (``rounds.documents``: same layout, the same rendering to a
-tagged PDF/UA, German on purpose as administrative acts). Reads only; rebuilt from the stored
-proceeding each time, so every date comes from the record, never from today.
+Built like the round's notices (the same layout and rendering to a tagged PDF/UA of
+``core.documents``, German on purpose as administrative acts). Reads only; rebuilt from the
+stored proceeding each time, so every date comes from the record, never from today.
+
+The letters cite the round's decision that granted the money: the caller passes that decided
+agenda item (``rounds.documents.latest_decided_item``), as the rounds sit above the
+applications and are not read from here.
 """
 
-from django.conf import settings
 from django.utils import timezone
 
-from fund_manager.rounds.documents import (
-    DEFAULT_ADMINISTRATIVE_COURT,
-    _authority,
-    _euro,
-    _render,
+from fund_manager.core.documents import (
+    administrative_court,
+    authority,
+    euro,
     html_to_pdf,
-    latest_decided_item,
+    render_german,
 )
 from policies import grants as rules
 
@@ -33,11 +35,10 @@ GROUND_TEXT = {
 }
 
 
-def _context(revocation, *, issued_on, title):
+def _context(revocation, *, decided_item, issued_on, title):
     application = revocation.application
     organisation = application.organisation
     fund = application.fund
-    item = latest_decided_item(application)
     full = revocation.is_full
     new_amount = (
         revocation.decided_amount
@@ -46,31 +47,32 @@ def _context(revocation, *, issued_on, title):
     )
     return {
         "fund": fund,
-        "authority": _authority(fund),
+        "authority": authority(fund),
         "application": application,
         "organisation": organisation,
         "internal": organisation.is_municipal,
-        "round": item.round if item else "–",
-        "decided_on": timezone.localdate(item.round.closed_at)
-        if item and item.round.closed_at
+        "round": decided_item.round if decided_item else "–",
+        "decided_on": timezone.localdate(decided_item.round.closed_at)
+        if decided_item and decided_item.round.closed_at
         else None,
         "revocation": revocation,
         "title": f"{title} {application.reference or ''}".strip(),
         "issued_on": issued_on,
         "submitted_on": None,
         "full": full,
-        "approved_before": _euro(revocation.approved_before),
-        "new_amount": _euro(new_amount),
-        "reduced_by": _euro(revocation.approved_before - new_amount),
+        "approved_before": euro(revocation.approved_before),
+        "new_amount": euro(new_amount),
+        "reduced_by": euro(revocation.approved_before - new_amount),
         "ground_text": GROUND_TEXT.get(revocation.ground, ""),
         "last_day": rules.last_day_to_decide(revocation.facts_known_on),
-        "court": getattr(settings, "FM_ADMINISTRATIVE_COURT", DEFAULT_ADMINISTRATIVE_COURT),
+        "court": administrative_court(),
     }
 
 
-def hearing_context(revocation) -> dict:
+def hearing_context(revocation, *, decided_item) -> dict:
     return _context(
         revocation,
+        decided_item=decided_item,
         issued_on=timezone.localdate(revocation.hearing_started_at),
         title="Anhörung vor einem Widerruf"
         if revocation.is_full
@@ -78,30 +80,33 @@ def hearing_context(revocation) -> dict:
     )
 
 
-def notice_context(revocation) -> dict:
+def notice_context(revocation, *, decided_item) -> dict:
     if revocation.status != RevocationStatus.DECIDED:
         raise ValueError(f"Revocation {revocation.pk} is not decided; it has no notice.")
     return _context(
         revocation,
+        decided_item=decided_item,
         issued_on=timezone.localdate(revocation.decided_at),
         title="Widerrufsbescheid" if revocation.is_full else "Teilwiderrufsbescheid",
     )
 
 
-def hearing_html(revocation) -> str:
-    return _render("applications/pdf/hearing_letter.html", hearing_context(revocation))
+def hearing_html(revocation, *, decided_item) -> str:
+    context = hearing_context(revocation, decided_item=decided_item)
+    return render_german("applications/pdf/hearing_letter.html", context)
 
 
-def notice_html(revocation) -> str:
-    return _render("applications/pdf/revocation_notice.html", notice_context(revocation))
+def notice_html(revocation, *, decided_item) -> str:
+    context = notice_context(revocation, decided_item=decided_item)
+    return render_german("applications/pdf/revocation_notice.html", context)
 
 
-def hearing_pdf(revocation) -> bytes:
-    return html_to_pdf(hearing_html(revocation))
+def hearing_pdf(revocation, *, decided_item) -> bytes:
+    return html_to_pdf(hearing_html(revocation, decided_item=decided_item))
 
 
-def notice_pdf(revocation) -> bytes:
-    return html_to_pdf(notice_html(revocation))
+def notice_pdf(revocation, *, decided_item) -> bytes:
+    return html_to_pdf(notice_html(revocation, decided_item=decided_item))
 
 
 def hearing_filename(revocation) -> str:

@@ -7,11 +7,12 @@ from django.utils.translation import gettext_lazy as _
 from fund_manager.core.forms import DateInput, Form, MoneyFormField
 from fund_manager.core.money import ZERO
 from fund_manager.funds.models import ActionField, TargetGroup
-from policies.dates import project_date_errors
+from policies.dates import end_before_start_error, project_date_errors
 
+from .content import CONTENT_FIELDS, CostLine
 from .files import ACCEPT_ATTRIBUTE
 from .models import Application, Attachment, CostItem
-from .services import CONTENT_FIELDS, NOTE_MAX_LENGTH, CostLine
+from .services import NOTE_MAX_LENGTH
 
 
 def _label(name):
@@ -102,9 +103,9 @@ class ApplicationForm(Form):
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("start_date"), data.get("end_date")
-        if start and end and end < start:
-            self.add_error("end_date", _("The project cannot end before it starts."))
+        order = end_before_start_error(data.get("start_date"), data.get("end_date"))
+        if order:
+            self.add_error("end_date", order)
         if self.fiscal_year is not None:
             for field, messages in project_date_errors(
                 data, fiscal_year=self.fiscal_year.year

@@ -1,13 +1,11 @@
 """Forms of the pages that change an approval (waiver, revocation). Amounts as people type
 them; the waiver form carries an idempotency key so a double click waives once."""
 
-import uuid
-
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fund_manager.core.forms import DateInput, Form, MoneyFormField
+from fund_manager.core.forms import DateInput, Form, IdempotentForm, MoneyFormField
 from fund_manager.core.money import ZERO
 from fund_manager.core.text import LONG_TEXT
 from policies import grants as rules
@@ -36,7 +34,7 @@ class _ScopeForm(Form):
         return cleaned
 
 
-class WaiverForm(_ScopeForm):
+class WaiverForm(_ScopeForm, IdempotentForm):
     scope = forms.ChoiceField(
         label=_("Waive"),
         choices=[(FULL, _("the whole grant")), (PARTIAL, _("part of the grant"))],
@@ -49,13 +47,6 @@ class WaiverForm(_ScopeForm):
         help_text=_("Only for a partial waiver, for example 1.000,00"),
     )
     reason = _text(_("Reason"))
-    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.has_error("idempotency_key"):
-            raise forms.ValidationError(_("This form is incomplete. Please reload the page."))
-        return cleaned
 
     @property
     def waived_amount(self):

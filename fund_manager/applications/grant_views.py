@@ -19,12 +19,13 @@ from fund_manager.core.confirm import summary_row as _row
 from fund_manager.core.errors import InvalidInput, NotPermitted
 from fund_manager.core.forms import add_domain_errors
 from fund_manager.core.money import ZERO
+from fund_manager.rounds.documents import latest_decided_item
 from policies import access
 from workflows import grants as use_cases
 
 from . import documents, grant_forms, selectors
-from .grants import time_limit_of
 from .models import Application, Revocation, RevocationStatus
+from .revocations import time_limit_of
 
 
 def _get_visible(request, pk):
@@ -136,7 +137,7 @@ def waive(request, pk):
             by=request.user,
             amount=form.waived_amount,
             reason=form.cleaned_data["reason"],
-            idempotency_key=str(form.cleaned_data["idempotency_key"]),
+            idempotency_key=form.key,
         )
 
     def success(change):
@@ -333,7 +334,10 @@ def _pdf(content, filename):
 @login_required
 def hearing_letter(request, pk, revocation_pk):
     _application, revocation = _revocation(request, pk, revocation_pk)
-    return _pdf(documents.hearing_pdf(revocation), documents.hearing_filename(revocation))
+    pdf = documents.hearing_pdf(
+        revocation, decided_item=latest_decided_item(revocation.application)
+    )
+    return _pdf(pdf, documents.hearing_filename(revocation))
 
 
 @login_required
@@ -341,7 +345,8 @@ def revocation_notice(request, pk, revocation_pk):
     _application, revocation = _revocation(request, pk, revocation_pk)
     if revocation.status != RevocationStatus.DECIDED:
         raise Http404
-    return _pdf(documents.notice_pdf(revocation), documents.notice_filename(revocation))
+    pdf = documents.notice_pdf(revocation, decided_item=latest_decided_item(revocation.application))
+    return _pdf(pdf, documents.notice_filename(revocation))
 
 
 def revocations_context(user, application):

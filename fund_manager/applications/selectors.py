@@ -6,7 +6,7 @@ from fund_manager.core.audit import AuditEntry
 from fund_manager.core.roles import Role, has_role, is_staff_reader
 from policies.access import member_organisation_ids
 
-from .models import Application
+from .models import Application, State
 
 
 def applications_visible_to(user):
@@ -52,3 +52,12 @@ def last_note(application, action):
         .first()
     )
     return (entry.data or {}).get("note", "") if entry else ""
+
+
+def waiting_for_applicant(user):
+    """The provider's to-do list: its organisations' applications sent back for changes."""
+    return (
+        application_list(user)
+        .filter(state=State.CHANGES_REQUESTED, organisation_id__in=member_organisation_ids(user))
+        .order_by("updated_at")
+    )

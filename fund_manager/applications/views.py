@@ -18,9 +18,9 @@ from fund_manager.organisations.models import Organisation
 from fund_manager.rounds.documents import latest_decided_item
 from fund_manager.rounds.forms import NotificationForm
 from policies import access
-from workflows.selectors import waiting_for_applicant
+from workflows import services as use_cases
 
-from . import eligibility, grant_views, selectors, services
+from . import attachments, eligibility, grant_views, selectors, services
 from .filters import StaffApplicationFilter
 from .forms import ApplicationForm, AttachmentForm, NoteForm, cost_item_formset
 from .models import Application, Attachment
@@ -52,7 +52,7 @@ def my_applications(request):
     )
     waiting = [
         (application, selectors.last_note(application, "application.changes_requested"))
-        for application in waiting_for_applicant(request.user)
+        for application in selectors.waiting_for_applicant(request.user)
     ]
     return render(
         request,
@@ -76,7 +76,12 @@ def staff_list(request):
 
 
 def _save_form(request, *, application=None):
-    """Create or update from the posted form and cost plan; returns the application or None."""
+    """Create or update from the posted form and cost plan.
+
+    Returns ``(saved, form, formset)``: ``saved`` is the saved application, or None when
+    nothing was saved (a GET, invalid input, a refusal by the service, no open fiscal year; the
+    last with ``form`` and ``formset`` None too); the bound form and formset carry the errors.
+    """
     organisations = _provider_organisations(request.user)
     fiscal_year = application.fiscal_year if application else current_fiscal_year()
     if fiscal_year is None:
@@ -202,7 +207,7 @@ def submit(request, pk):
     guideline, findings = eligibility.precheck(application)
     if request.method == "POST":
         try:
-            services.submit_application(application=application, by=request.user)
+            use_cases.submit_application(application=application, by=request.user)
         except DomainError as error:
             messages.error(request, str(error))
             if isinstance(error, InvalidInput):
@@ -233,7 +238,7 @@ def withdraw(request, pk):
     form = NoteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.withdraw_application(
+            use_cases.withdraw_application(
                 application=application, by=request.user, reason=form.cleaned_data["note"]
             )
         except DomainError as error:
@@ -271,7 +276,7 @@ def attachment_upload(request, pk):
                 messages.error(request, error)
         return redirect("applications:detail", pk=pk)
     try:
-        services.add_attachment(
+        attachments.add_attachment(
             application=application,
             by=request.user,
             upload=form.cleaned_data["file"],
@@ -310,7 +315,7 @@ def attachment_download(request, pk, attachment_pk):
 def attachment_delete(request, pk, attachment_pk):
     attachment = _visible_attachment(request, pk, attachment_pk)
     try:
-        services.remove_attachment(attachment=attachment, by=request.user)
+        attachments.remove_attachment(attachment=attachment, by=request.user)
     except DomainError as error:
         messages.error(request, str(error))
     else:

@@ -1,11 +1,12 @@
 """Form fields shared by every app: amounts as people type them (``1.234,56``), and the base
 of every form of the project (``Form``), which refuses control characters in every text."""
 
+import uuid
+
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .money import ZERO, format_amount, parse_amount
+from .money import check_amount, format_amount, parse_amount
 from .text import validate_multi_line, validate_single_line
 
 
@@ -47,6 +48,27 @@ class Form(TextRulesMixin, forms.Form):
     """The base of every form of the project."""
 
 
+class IdempotentForm(Form):
+    """A form whose action must happen once (a booking, a waiver): a hidden key, generated when
+    the form is rendered, travels with it, so a double click or a resent form acts once. The
+    service takes the key (``form.key``) and answers a repeat with the first result."""
+
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.has_error("idempotency_key"):
+            # A hidden field's error would otherwise be invisible.
+            raise forms.ValidationError(
+                _("This form is incomplete. Please reload the page."), code="idempotency_key"
+            )
+        return cleaned
+
+    @property
+    def key(self):
+        return str(self.cleaned_data["idempotency_key"])
+
+
 class MoneyInput(forms.TextInput):
     """Text, not number: browsers' number inputs reject the German decimal comma."""
 
@@ -75,12 +97,8 @@ class MoneyFormField(forms.Field):
 
     def validate(self, value):
         super().validate(value)
-        if value is None:
-            return
-        if value < ZERO:
-            raise ValidationError(_("The amount must not be negative."), code="min_value")
-        if value == ZERO and not self.allow_zero:
-            raise ValidationError(_("The amount must be greater than zero."), code="min_value")
+        if value is not None:
+            check_amount(value, allow_zero=self.allow_zero)
 
 
 class DateInput(forms.DateInput):

@@ -1,7 +1,7 @@
 """Money: Decimal with two places, one rounding rule, one parser for people's input.
 
 Never float. Amounts are quantised here before they are saved and after they are aggregated
-(SQLite stores decimals as REAL, see STACK_NOTES.md).
+(SQLite stores decimals as REAL, see docs/architecture.md).
 """
 
 import re
@@ -12,6 +12,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from .errors import InvalidInput
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -66,19 +68,41 @@ def parse_amount(raw, *, language=None) -> Decimal:
         value = Decimal(normalised)
     except InvalidOperation as exc:  # pragma: no cover - the patterns above exclude this
         raise ValidationError(_("Please enter a valid amount."), code="invalid") from exc
-    check_cents(value)
-    if value > MAX_AMOUNT:
-        raise ValidationError(_("The amount is too large."), code="max_value")
+    check_amount(value, allow_zero=True)
     return quantize(-value if negative else value)
 
 
-def check_cents(value: Decimal) -> None:
-    """Refuse more than two decimal places instead of rounding them away silently."""
-    value = Decimal(value)
+def check_amount(value, *, allow_zero: bool = False) -> Decimal:
+    """The one rule for an amount of money, used by forms, serializers and services alike.
+
+    ``value`` must be a finite Decimal (never float, never a string: parsing is the caller's
+    part), not negative, greater than zero unless ``allow_zero`` (own and third-party funds, a
+    budget), with at most two decimal places (refused, never rounded away) and at most
+    ``MAX_AMOUNT``. Returns the amount with two places; raises ValidationError with the codes
+    ``invalid``, ``negative``, ``zero``, ``decimal_places`` or ``max_value``.
+    """
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ValidationError(_("The amount must be a decimal number."), code="invalid")
+    if value < 0:
+        raise ValidationError(_("The amount must not be negative."), code="negative")
+    if value == 0 and not allow_zero:
+        raise ValidationError(_("The amount must be greater than zero."), code="zero")
     if value != value.quantize(CENT):
         raise ValidationError(
             _("An amount may have at most two decimal places (cents)."), code="decimal_places"
         )
+    if value > MAX_AMOUNT:
+        raise ValidationError(_("The amount is too large."), code="max_value")
+    return value.quantize(CENT)
+
+
+def require_amount(value, *, field: str = "amount", allow_zero: bool = False) -> Decimal:
+    """``check_amount`` for services: a refused amount is an InvalidInput error of ``field``
+    (the API answers 400 with the same message a form shows)."""
+    try:
+        return check_amount(value, allow_zero=allow_zero)
+    except ValidationError as exc:
+        raise InvalidInput(fields={field: list(exc.messages)}) from exc
 
 
 def format_amount(value, *, language=None) -> str:
@@ -106,7 +130,8 @@ class MoneyField(models.DecimalField):
         return name, path, args, kwargs
 
     def get_db_prep_save(self, value, connection):
-        if value is not None:
+        # An expression (an UPDATE ... CASE of the ledger's balances) is computed by the database.
+        if value is not None and not hasattr(value, "resolve_expression"):
             value = quantize(value)
         return super().get_db_prep_save(value, connection)
 

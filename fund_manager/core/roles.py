@@ -1,4 +1,4 @@
-"""Roles are Django groups with permissions (DESIGN.md, "Users and roles").
+"""Roles are Django groups with permissions (docs/architecture.md, "Roles").
 
 The mapping below is the single source: the data migrations and ``manage.py sync_roles`` apply
 it. Code asks for permissions (``user.has_perm``), or for a role through ``has_role``; the

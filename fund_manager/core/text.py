@@ -5,6 +5,8 @@ forms, serializers, imports and services alike (issue 9, defects 8 and 11).
   the form field and the API field take it from the model, so the three never disagree.
 - Control characters are refused: tab and line breaks only in multi-line fields. Exports strip
   what XML cannot carry (``xml_safe``), so old data can never break a spreadsheet.
+- Notes and reasons (``note_errors``, ``require_note``): where one is required, a blank one is
+  refused with the same message by the form, the serializer and the service.
 """
 
 import re
@@ -14,11 +16,19 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .errors import InvalidInput
+
 # The limits of free texts (characters). A project description of 5,000 characters is about
 # two printed pages; the guideline asks for a short description, not a concept paper.
 LONG_TEXT = 5000
 MEDIUM_TEXT = 2000
 SHORT_TEXT = 500
+# Notes and reasons of decisions: stored in the history and sent by e-mail.
+NOTE_MAX_LENGTH = MEDIUM_TEXT
+
+# What a required note asks for.
+REASON_REQUIRED = _("Please give the reason.")
+CHANGES_REQUIRED = _("Please say what should be changed.")
 
 # C0 and C1 control characters, DEL, surrogates and the two non-characters U+FFFE/U+FFFF.
 _FORBIDDEN_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -100,3 +110,31 @@ def text_errors(model, data) -> dict[str, list[str]]:
         if messages:
             errors[name] = messages
     return errors
+
+
+def note_errors(
+    value, *, required=None, multi_line: bool = True, max_length: int = NOTE_MAX_LENGTH
+) -> list[str]:
+    """The messages for a note or reason. ``required`` is the message for a blank one (only
+    whitespace counts as blank); None: it may be blank. Otherwise the text rule: no control
+    character (tab and line breaks only if ``multi_line``), at most ``max_length``."""
+    text = value or ""
+    if required is not None and not text.strip():
+        return [required]
+    return text_value_errors(text, multi_line=multi_line, max_length=max_length)
+
+
+def require_note(
+    value,
+    *,
+    field: str = "note",
+    required=None,
+    multi_line: bool = True,
+    max_length: int = NOTE_MAX_LENGTH,
+) -> str:
+    """``note_errors`` for services: refused as an InvalidInput error of ``field``; returns
+    the note without surrounding whitespace."""
+    messages = note_errors(value, required=required, multi_line=multi_line, max_length=max_length)
+    if messages:
+        raise InvalidInput(fields={field: messages})
+    return (value or "").strip()

@@ -5,14 +5,12 @@ double click or a resent POST books once (``post_transfer`` answers a repeated k
 first booking). Amounts are typed as people type them (``1.234,56``).
 """
 
-import uuid
-
 import django_filters
 from django import forms
 from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from fund_manager.core.forms import DateInput, Form, MoneyFormField
+from fund_manager.core.forms import DateInput, Form, IdempotentForm, MoneyFormField
 from fund_manager.core.money import ZERO
 from fund_manager.funds.models import ActionField
 
@@ -22,28 +20,8 @@ from .models import Account, AccountKind, Transfer, TransferKind
 REASON_MAX_LENGTH = Transfer._meta.get_field("reason").max_length
 
 
-def _new_key():
-    return uuid.uuid4()
-
-
-class BookingForm(Form):
+class BookingForm(IdempotentForm):
     """Base of every form that books: the idempotency key travels with the form."""
-
-    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=_new_key)
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.has_error("idempotency_key"):
-            # A hidden field's error would otherwise be invisible.
-            raise forms.ValidationError(
-                _("This form is incomplete. Please reload the page and enter the booking again."),
-                code="idempotency_key",
-            )
-        return cleaned
-
-    @property
-    def key(self):
-        return str(self.cleaned_data["idempotency_key"])
 
 
 def _field_choices(fiscal_year, *, active_only=True):

@@ -1,7 +1,8 @@
 """The budget ledger: accounts per fiscal year and append-only transfers between them.
 
-Only ``ledger.services.post_transfer`` writes transfers and account balances (DESIGN.md,
-"The ledger"). Transfers are never updated or deleted: a correction is a reversing transfer.
+Only ``ledger.posting`` (``post_transfer`` and its batch ``post_transfers``) writes transfers
+and account balances (DESIGN.md, "The ledger"). Transfers are never updated or deleted: a
+correction is a reversing transfer.
 """
 
 from django.conf import settings
@@ -110,12 +111,26 @@ class Account(models.Model):
         ]
 
     def __str__(self):
-        label = self.get_kind_display()
-        if self.application_id:
-            return f"{label}: {self.application.reference or self.application_id}"
-        if self.action_field_id:
-            return f"{label}: {self.action_field}"
-        return f"{label} {self.fiscal_year.year}"
+        year_level = not (self.application_id or self.action_field_id)
+        return account_label(
+            self.kind,
+            year=self.fiscal_year.year if year_level else None,
+            action_field_id=self.action_field_id,
+            field_name=str(self.action_field) if self.action_field_id else "",
+            application_id=self.application_id,
+            reference=self.application.reference if self.application_id else "",
+        )
+
+
+def account_label(kind, *, year, action_field_id, field_name, application_id, reference) -> str:
+    """An account as people read it ("Verfügbar: Wohnen"); posting builds it from the values
+    it reads under its lock, ``str(account)`` from the related rows."""
+    label = str(AccountKind(kind).label)
+    if application_id:
+        return f"{label}: {reference or application_id}"
+    if action_field_id:
+        return f"{label}: {field_name}"
+    return f"{label} {year}"
 
 
 class TransferQuerySet(models.QuerySet):

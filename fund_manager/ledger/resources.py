@@ -1,5 +1,7 @@
-"""The journal as a file (CSV/XLSX) through django-import-export. Export only: the ledger is
-written by ``post_transfer`` and nothing else, so there is no import.
+"""The journal as a file (CSV/XLSX): its columns are defined once, by the django-import-export
+resource below; the journal export writes them from ``values_list()`` (``core.exports``), the
+library's ``export()`` from model objects, the same cells. Export only: the ledger is written
+by ``post_transfer`` and nothing else, so there is no import.
 
 File spec, the same in every language:
 - one row per transfer, oldest first; the header row holds the column codes below;
@@ -49,13 +51,34 @@ class SafeTextWidget(widgets.Widget):
         return escape_formula(value)
 
 
-def account_code(account) -> str:
-    if account.kind == AccountKind.AVAILABLE:
-        return f"available:{account.action_field.code}"
-    if account.application_id:
-        reference = account.application.reference or f"id-{account.application_id}"
-        return f"{account.kind}:{reference}"
-    return account.kind
+def account_code(kind, field_code, application_id, reference) -> str:
+    """``budget``, ``available:<field code>``, ``committed:<reference>`` ... (escaped)."""
+    if kind == AccountKind.AVAILABLE:
+        return escape_formula(f"available:{field_code}")
+    if application_id:
+        return escape_formula(f"{kind}:{reference or f'id-{application_id}'}")
+    return escape_formula(kind)
+
+
+def _account_code_of(account) -> str:
+    application = account.application if account.application_id else None
+    return account_code(
+        account.kind,
+        account.action_field.code if account.kind == AccountKind.AVAILABLE else None,
+        account.application_id,
+        application.reference if application else None,
+    )
+
+
+def local_time(moment) -> str:
+    return timezone.localtime(moment).isoformat(timespec="seconds")
+
+
+def _account_lookups(side):
+    return tuple(
+        f"{side}__{name}"
+        for name in ("kind", "action_field__code", "application_id", "application__reference")
+    )
 
 
 class TransferResource(resources.ModelResource):
@@ -77,6 +100,14 @@ class TransferResource(resources.ModelResource):
     )
     reverses = fields.Field(attribute="reverses__sequence", column_name="reverses")
     hash = fields.Field(attribute="hash", column_name="hash")
+
+    # The columns above that are computed (dehydrate_*), for the journal's hot path
+    # (core.exports): the values_list() lookups they read and how those become the cell.
+    value_columns = {
+        "created_at": (("created_at",), local_time),
+        "from_account": (_account_lookups("source"), account_code),
+        "to_account": (_account_lookups("target"), account_code),
+    }
 
     class Meta:
         model = Transfer
@@ -115,10 +146,10 @@ class TransferResource(resources.ModelResource):
         ).order_by("fiscal_year__year", "sequence")
 
     def dehydrate_created_at(self, transfer):
-        return timezone.localtime(transfer.created_at).isoformat(timespec="seconds")
+        return local_time(transfer.created_at)
 
     def dehydrate_from_account(self, transfer):
-        return escape_formula(account_code(transfer.source))
+        return _account_code_of(transfer.source)
 
     def dehydrate_to_account(self, transfer):
-        return escape_formula(account_code(transfer.target))
+        return _account_code_of(transfer.target)

@@ -1,9 +1,11 @@
-"""Budget operations: every one of them is one or two calls of ``post_transfer``.
+"""Budget operations on top of ``ledger.posting``: each books through ``post_transfer``.
 
 Finance operations (budget, allocation, reallocation, reversal, year-end closing) check the
-acting user's permission here. The application-level movements (commit, release, disburse,
-refund) are called by the rounds, payments and reporting services, which check their own
-roles first; they take the acting user for the audit trail.
+acting user's permission here; the bookings among them return a ``Posting`` (the transfer and
+whether this call booked it), so an interface can answer a repeated idempotency key without
+looking it up itself. The movements of an application (commit, release, disburse, refund) are
+called by the rounds' services and the workflows, which check their own roles first; they take
+the acting user for the audit trail and return the transfer.
 """
 
 import hashlib
@@ -17,14 +19,14 @@ from django.utils.translation import gettext_lazy as _
 
 from fund_manager.core.audit import log_action
 from fund_manager.core.errors import InvalidInput, NotPermitted
-from fund_manager.core.models import AuditEntry
-from fund_manager.core.money import MAX_AMOUNT, ZERO, quantize
-from fund_manager.core.text import text_value_errors
+from fund_manager.core.money import ZERO, quantize, require_amount
 from fund_manager.funds.models import FiscalYear
 
-from .errors import IdempotencyConflict, LedgerError, NotReversible, TiedToApplication
+from . import closing
+from .bookings import Posting, account_ref
+from .errors import IdempotencyConflict, NotReversible, TiedToApplication
 from .models import Account, AccountKind, Transfer, TransferKind
-from .posting import account_for, post_transfer, validate_amount
+from .posting import post_transfer, validate_amount
 
 
 def _default_reason(message, **params):
@@ -61,17 +63,10 @@ def budget_total(fiscal_year) -> Decimal:
     )
 
 
-def set_budget(*, fiscal_year, amount, by, idempotency_key, reason=""):
+def set_budget(*, fiscal_year, amount, by, idempotency_key, reason="") -> Posting:
     """Set the annual budget (Haushaltsansatz): books the difference to or from `unallocated`."""
     _require(by, "ledger.manage_budget")
-    if (
-        not isinstance(amount, Decimal)
-        or not amount.is_finite()
-        or amount < 0
-        or amount > MAX_AMOUNT
-        or amount != quantize(amount)
-    ):
-        raise InvalidInput(fields={"amount": [_("Please enter an amount of at least 0.00.")]})
+    require_amount(amount, allow_zero=True)
     with transaction.atomic():
         year = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
         request = f"budget:{amount:.2f}"
@@ -88,14 +83,14 @@ def set_budget(*, fiscal_year, amount, by, idempotency_key, reason=""):
             )
             if not same:
                 raise IdempotencyConflict()
-            return existing
+            return Posting(existing, False)
         difference = quantize(amount - budget_total(year))
         if difference == 0:
             raise InvalidInput(fields={"amount": [_("The budget already has this amount.")]})
-        budget = account_for(year, AccountKind.BUDGET)
-        unallocated = account_for(year, AccountKind.UNALLOCATED)
+        budget = account_ref(AccountKind.BUDGET)
+        unallocated = account_ref(AccountKind.UNALLOCATED)
         raising = difference > 0
-        transfer = post_transfer(
+        posting = post_transfer(
             fiscal_year=year,
             source=budget if raising else unallocated,
             target=unallocated if raising else budget,
@@ -108,18 +103,18 @@ def set_budget(*, fiscal_year, amount, by, idempotency_key, reason=""):
         )
         year.budget = amount
         year.save(update_fields=["budget"])
-    return transfer
+    return posting
 
 
 @transaction.atomic
-def allocate(*, fiscal_year, action_field, amount, by, idempotency_key, reason=""):
+def allocate(*, fiscal_year, action_field, amount, by, idempotency_key, reason="") -> Posting:
     """Allocate unallocated budget to an action field."""
     _require(by, "ledger.manage_budget")
     _check_field(fiscal_year, action_field)
     return post_transfer(
         fiscal_year=fiscal_year,
-        source=account_for(fiscal_year, AccountKind.UNALLOCATED),
-        target=account_for(fiscal_year, AccountKind.AVAILABLE, action_field=action_field),
+        source=account_ref(AccountKind.UNALLOCATED),
+        target=account_ref(AccountKind.AVAILABLE, action_field=action_field),
         amount=amount,
         kind=TransferKind.ALLOCATION,
         reason=reason or _default_reason(_("Allocation to %(field)s"), field=action_field.name),
@@ -129,7 +124,9 @@ def allocate(*, fiscal_year, action_field, amount, by, idempotency_key, reason="
 
 
 @transaction.atomic
-def reallocate(*, fiscal_year, from_field, to_field, amount, reason, by, idempotency_key):
+def reallocate(
+    *, fiscal_year, from_field, to_field, amount, reason, by, idempotency_key
+) -> Posting:
     """Umschichtung between two action fields; the reason is mandatory."""
     _require(by, "ledger.manage_budget")
     _check_field(fiscal_year, from_field, "from_action_field")
@@ -142,8 +139,8 @@ def reallocate(*, fiscal_year, from_field, to_field, amount, reason, by, idempot
         raise InvalidInput(fields={"reason": [_("A reallocation needs a reason.")]})
     return post_transfer(
         fiscal_year=fiscal_year,
-        source=account_for(fiscal_year, AccountKind.AVAILABLE, action_field=from_field),
-        target=account_for(fiscal_year, AccountKind.AVAILABLE, action_field=to_field),
+        source=account_ref(AccountKind.AVAILABLE, action_field=from_field),
+        target=account_ref(AccountKind.AVAILABLE, action_field=to_field),
         amount=amount,
         kind=TransferKind.REALLOCATION,
         reason=reason,
@@ -163,7 +160,7 @@ def tied_application(transfer):
     return None
 
 
-def reverse_transfer(*, transfer, by, reason, idempotency_key):
+def reverse_transfer(*, transfer, by, reason, idempotency_key) -> Posting:
     """A counter-booking that names the original; a transfer is reversed at most once, and a
     transfer of an application never (it moves only through the application's services)."""
     _require(by, "ledger.manage_budget")
@@ -225,8 +222,8 @@ def _move(application, year, source_kind, target_kind, kind, amount, by, key, re
 
     def account(account_kind):
         own = account_kind in (AccountKind.COMMITTED, AccountKind.DISBURSED)
-        return account_for(
-            year, account_kind, action_field=field, application=application if own else None
+        return account_ref(
+            account_kind, action_field=field, application=application if own else None
         )
 
     return post_transfer(
@@ -240,7 +237,7 @@ def _move(application, year, source_kind, target_kind, kind, amount, by, key, re
         idempotency_key=key,
         application=application,
         business_reference=reference,
-    )
+    ).transfer
 
 
 @transaction.atomic
@@ -324,84 +321,22 @@ def close_fiscal_year(*, fiscal_year, by, reason, carry_over=None, idempotency_k
     over to the next year (Ermächtigungsübertragung), then close the year for postings.
 
     ``carry_over`` maps action fields to the amount of their available balance to carry.
+    Closing a closed year again with the same key (a double click) answers with the year.
     """
     _require(by, "ledger.close_fiscal_year")
     carry_over = {field: validate_amount(amount) for field, amount in (carry_over or {}).items()}
-    carry_by_field = {field.pk: amount for field, amount in carry_over.items()}
-    if not (reason or "").strip():
-        raise InvalidInput(fields={"reason": [_("Please give a reason for the closing.")]})
-    # Also when nothing is booked: the reason goes into the audit entry (defect 8, 11).
-    reason_errors = text_value_errors(
-        reason,
-        multi_line=True,
-        max_length=Transfer._meta.get_field("reason").max_length,
-    )
-    if reason_errors:
-        raise InvalidInput(fields={"reason": reason_errors})
+    closing.check_reason(reason)
     # Derived keys for the many bookings of one closing; hashed so they fit the column.
     key = "close:" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
     with transaction.atomic():
         year = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
         if year.state == FiscalYear.State.CLOSED:
-            if (
-                AuditEntry.objects.for_object(year)
-                .filter(action="ledger.year_closed", data__key=key)
-                .exists()
-            ):
-                return year  # the same closing request again (a double click): nothing to do
-            raise LedgerError(_("This fiscal year is already closed."), code="fiscal_year_closed")
-        accounts = list(
-            Account.objects.filter(fiscal_year=year, balance__gt=0)
-            .exclude(kind__in=[AccountKind.BUDGET, AccountKind.DISBURSED])
-            .select_related("action_field", "application")
-            .order_by("pk")
-        )
-        available = {a.action_field_id: a for a in accounts if a.kind == AccountKind.AVAILABLE}
-        for field, amount in carry_over.items():
-            account = available.get(field.pk)
-            if account is None or amount > account.balance:
-                raise InvalidInput(
-                    fields={
-                        "carry_over": [
-                            _("%(field)s: at most %(balance)s can be carried over.")
-                            % {"field": field.name, "balance": account.balance if account else ZERO}
-                        ]
-                    }
-                )
+            return closing.closed_before(year, key)
+        accounts = closing.accounts_to_close(year)
+        closing.check_carry_over(accounts, carry_over)
         needs_next = bool(carry_over) or any(a.kind == AccountKind.COMMITTED for a in accounts)
-        next_year = FiscalYear.objects.filter(
-            fund=year.fund, year=year.year + 1, state="open"
-        ).first()
-        if needs_next and next_year is None:
-            raise LedgerError(
-                _("Open the fiscal year %(year)s first: amounts are to be carried over to it."),
-                params={"year": year.year + 1},
-                code="next_year_missing",
-            )
-        budget = account_for(year, AccountKind.BUDGET)
-        carried = {}
-        for account in accounts:
-            carry = ZERO
-            if account.kind == AccountKind.COMMITTED:
-                carry = account.balance
-            elif account.kind == AccountKind.AVAILABLE:
-                carry = carry_by_field.get(account.action_field_id, ZERO)
-            lapse = quantize(account.balance - carry)
-            if carry:
-                _carry(account, carry, year, next_year, budget, by, reason, key)
-                carried[str(account)] = str(carry)
-            if lapse:
-                post_transfer(
-                    fiscal_year=year,
-                    source=account,
-                    target=budget,
-                    amount=lapse,
-                    kind=TransferKind.LAPSE,
-                    reason=reason,
-                    by=by,
-                    idempotency_key=f"{key}:lapse:{account.pk}",
-                    application=account.application,
-                )
+        next_year = closing.next_year_of(year) if needs_next else None
+        carried = closing.book_closing(year, next_year, accounts, carry_over, by, reason, key)
         year.state = FiscalYear.State.CLOSED
         year.save(update_fields=["state"])
         log_action(
@@ -411,35 +346,3 @@ def close_fiscal_year(*, fiscal_year, by, reason, carry_over=None, idempotency_k
             data={"reason": reason, "carried": carried},
         )
     return year
-
-
-def _carry(account, amount, year, next_year, budget, by, reason, key):
-    post_transfer(
-        fiscal_year=year,
-        source=account,
-        target=budget,
-        amount=amount,
-        kind=TransferKind.CARRY_OUT,
-        reason=reason,
-        by=by,
-        idempotency_key=f"{key}:out:{account.pk}",
-        application=account.application,
-        business_reference=f"{next_year.year}",
-    )
-    post_transfer(
-        fiscal_year=next_year,
-        source=account_for(next_year, AccountKind.BUDGET),
-        target=account_for(
-            next_year,
-            account.kind,
-            action_field=account.action_field,
-            application=account.application,
-        ),
-        amount=amount,
-        kind=TransferKind.CARRY_IN,
-        reason=reason,
-        by=by,
-        idempotency_key=f"{key}:in:{year.year}:{account.pk}",
-        application=account.application,
-        business_reference=f"{year.year}",
-    )

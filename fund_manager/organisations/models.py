@@ -73,7 +73,7 @@ class Organisation(models.Model):
 
     @property
     def is_municipal(self):
-        """A city department receives an internal allocation, no outside payment (DOMAIN.md)."""
+        """A city department receives an internal allocation, no outside payment."""
         return self.kind == self.Kind.MUNICIPAL
 
 

@@ -2,10 +2,10 @@
 for each decided application, its notice (Zuwendungsbescheid or Ablehnungsbescheid).
 
 HTML templates in ``templates/rounds/pdf/`` rendered by WeasyPrint: A4, tagged PDF/UA-1 with
-``lang="de"``, because the PDFs must be accessible (BITV NRW, see DOMAIN.md "Records and
-people"). The texts are German on purpose and not translatable: the notices are
-administrative acts and the minutes their record, written in the official language
-(§ 23 Abs. 1 VwVfG NRW); the HTML is the single source for both the PDF and the tests.
+``lang="de"``, because the PDFs must be accessible (BITV NRW). The texts are German on
+purpose and not translatable: the notices are administrative acts and the minutes their
+record, written in the official language (§ 23 Abs. 1 VwVfG NRW); the HTML is the single
+source for both the PDF and the tests.
 
 Reads only: nothing here changes a record. A document is rebuilt from the stored decision each
 time, so every date in it comes from the round (never from today), and the same decision gives
@@ -14,33 +14,30 @@ the same text.
 
 import datetime
 
-import weasyprint
-from django.conf import settings
 from django.db.models import Prefetch
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from fund_manager.core.money import ZERO, format_amount, quantize
+from fund_manager.core.documents import (
+    administrative_court,
+    authority,
+    euro,
+    html_to_pdf,
+    render_german,
+)
+from fund_manager.core.money import ZERO, quantize
 from fund_manager.core.roles import Role, has_role
-from fund_manager.core.text import xml_safe
 from policies import voting
-from policies.rules import add_months
+from policies.periods import add_months
 
-from .models import AgendaItem, Attendance, ItemState, Recusal, RoundState, Vote
+from .models import DECIDED_STATES, AgendaItem, Attendance, ItemState, Recusal, Vote
+from .selectors import display_name
 
-MINUTES_STATES = (RoundState.DECIDED, RoundState.MINUTED)
+MINUTES_STATES = DECIDED_STATES
 DECIDED_ITEM_STATES = (ItemState.APPROVED, ItemState.REJECTED)
 
 # ANBest-P no. 7: proof of use within six months after the project end (a fund may set a
 # shorter period; none does yet). § 188 Abs. 2, 3 BGB: the same day six months later.
 PROOF_OF_USE_MONTHS = 6
-
-# The court for the legal remedy instructions. Herne lies in the district of the
-# Verwaltungsgericht Gelsenkirchen; another city sets FM_ADMINISTRATIVE_COURT in its settings.
-# In NRW there is no objection procedure (Widerspruch) before the action (§ 110 JustG NRW).
-DEFAULT_ADMINISTRATIVE_COURT = (
-    "Verwaltungsgericht Gelsenkirchen, Bahnhofsvorplatz 3, 45879 Gelsenkirchen"
-)
 
 RESULT_TEXT = {
     voting.APPROVED: "Angenommen",
@@ -115,28 +112,10 @@ def notice_filename(item) -> str:
     return f"{kind}_{reference}.pdf"
 
 
-# --- context ----------------------------------------------------------------------------------
-def _name(user) -> str:
-    return user.get_full_name() or user.username
-
-
-def _euro(value) -> str | None:
-    return None if value is None else format_amount(value, language="de")
-
-
-def _authority(fund) -> str:
-    return fund.owner_department or fund.name
-
-
-def minutes_context(funding_round) -> dict:
-    """Everything the minutes show, for any number of items in a constant number of queries."""
-    fund = funding_round.fiscal_year.fund
-    entitlements = list(
-        funding_round.entitlements.select_related("user").order_by(
-            "-is_chair", "user__last_name", "user__first_name", "user__username"
-        )
-    )
-    items = list(
+# --- the minutes ------------------------------------------------------------------------------
+def _agenda_with_votes(funding_round) -> list:
+    """The items with their applications, recusals and votes (members loaded), in order."""
+    return list(
         funding_round.items.select_related("application__organisation", "application__action_field")
         .prefetch_related(
             Prefetch(
@@ -149,47 +128,69 @@ def minutes_context(funding_round) -> dict:
         )
         .order_by("position", "id")
     )
-    rows, by_field = [], {}
-    approved_total = ZERO
+
+
+def _approved_amount(item):
+    return item.proposed_amount if item.state == ItemState.APPROVED else None
+
+
+def _item_row(item) -> dict:
+    """One item as the minutes show it: amounts, result, who voted how, who was recused."""
+    outcome = item.outcome or {}
+    voters = {choice: [] for choice in Vote.Choice.values}
+    for vote in item.votes.all():
+        voters.setdefault(vote.choice, []).append(display_name(vote.member))
+    return {
+        "item": item,
+        # Who voted how, by name (a vote of a recused member is never stored).
+        "voters": {choice: sorted(names) for choice, names in voters.items()},
+        "application": item.application,
+        "requested": euro(item.application.requested_amount),
+        "proposed": euro(item.proposed_amount),
+        "approved": euro(_approved_amount(item)),
+        "outcome": outcome,
+        "result": RESULT_TEXT.get(outcome.get("result"), "Nicht entschieden"),
+        "recusals": [
+            {
+                "name": display_name(recusal.member),
+                "reason": RECUSAL_TEXT.get(recusal.reason, recusal.reason),
+            }
+            for recusal in item.recusals.all()
+        ],
+    }
+
+
+def _totals(items) -> dict:
+    """How many items were approved, rejected and deferred, and the approved money in all and
+    per action field."""
     counts = dict.fromkeys(RESULT_TEXT, 0)
+    approved_total, by_field = ZERO, {}
     for item in items:
-        outcome = item.outcome or {}
-        result = outcome.get("result")
+        result = (item.outcome or {}).get("result")
         if result in counts:
             counts[result] += 1
-        approved = item.proposed_amount if item.state == ItemState.APPROVED else None
+        approved = _approved_amount(item)
         if approved is not None:
             approved_total += approved
             field = item.application.action_field
             key = field.name if field else "—"
             by_field[key] = by_field.get(key, ZERO) + approved
-        voters = {choice: [] for choice in Vote.Choice.values}
-        for vote in item.votes.all():
-            voters.setdefault(vote.choice, []).append(_name(vote.member))
-        rows.append(
-            {
-                "item": item,
-                # Who voted how, by name (a vote of a recused member is never stored).
-                "voters": {choice: sorted(names) for choice, names in voters.items()},
-                "application": item.application,
-                "requested": _euro(item.application.requested_amount),
-                "proposed": _euro(item.proposed_amount),
-                "approved": _euro(approved),
-                "outcome": outcome,
-                "result": RESULT_TEXT.get(result, "Nicht entschieden"),
-                "recusals": [
-                    {
-                        "name": _name(recusal.member),
-                        "reason": RECUSAL_TEXT.get(recusal.reason, recusal.reason),
-                    }
-                    for recusal in item.recusals.all()
-                ],
-            }
-        )
-    chair = next((e.user for e in entitlements if e.is_chair), None)
-    # Who led the session: the one who opened it (the chair, or the deputy standing in).
-    leader = funding_round.chaired_by or chair
-    # Presence as the chair recorded it: at the opening, then arrivals and departures.
+    return {
+        "counts": {
+            "approved": counts[voting.APPROVED],
+            "rejected": counts[voting.REJECTED],
+            "deferred": counts[voting.DEFERRED],
+        },
+        "approved_total": euro(quantize(approved_total)),
+        "approved_by_field": [
+            {"name": name, "amount": euro(amount)} for name, amount in sorted(by_field.items())
+        ],
+    }
+
+
+def _attendance(funding_round, entitlements) -> dict:
+    """The members with their presence at the opening, then the arrivals and departures, as
+    the chair recorded them."""
     stretches = list(
         Attendance.objects.filter(round=funding_round)
         .select_related("member")
@@ -197,24 +198,19 @@ def minutes_context(funding_round) -> dict:
     )
     at_opening = {a.member_id for a in stretches if a.at_opening}
     changes = [
-        {"name": _name(a.member), "kind": "arrived", "at": a.arrived_at}
+        {"name": display_name(a.member), "kind": "arrived", "at": a.arrived_at}
         for a in stretches
         if not a.at_opening
     ] + [
-        {"name": _name(a.member), "kind": "left", "at": a.left_at}
+        {"name": display_name(a.member), "kind": "left", "at": a.left_at}
         for a in stretches
         if a.left_at is not None
     ]
     changes.sort(key=lambda change: (change["at"], change["name"]))
-    signer = funding_round.minutes_signed_by
     return {
-        "fund": fund,
-        "authority": _authority(fund),
-        "round": funding_round,
-        "title": f"Niederschrift über die Sitzung der Lenkungsgruppe – Runde {funding_round}",
         "members": [
             {
-                "name": _name(e.user),
+                "name": display_name(e.user),
                 "is_chair": e.is_chair,
                 "is_deputy": e.is_deputy,
                 "present_at_opening": e.user_id in at_opening,
@@ -224,30 +220,51 @@ def minutes_context(funding_round) -> dict:
         # Rounds opened before presence was recorded (issue 9) have no attendance at all.
         "attendance_recorded": bool(stretches),
         "attendance_changes": changes,
-        "session_day": session_day(funding_round),
-        "chair_name": _name(leader) if leader else "",
-        "led_by_deputy": any(
-            e.user_id == leader.pk and e.is_deputy and not e.is_chair for e in entitlements
-        )
-        if leader
-        else False,
+    }
+
+
+def _leadership(funding_round, entitlements) -> dict:
+    """Who led the session (the one who opened it: the chair, or the deputy standing in) and
+    who kept and signed the minutes."""
+    chair = next((e.user for e in entitlements if e.is_chair), None)
+    leader = funding_round.chaired_by or chair
+    signer = funding_round.minutes_signed_by
+    led_by_deputy = leader is not None and any(
+        e.user_id == leader.pk and e.is_deputy and not e.is_chair for e in entitlements
+    )
+    return {
+        "chair_name": display_name(leader) if leader else "",
+        "led_by_deputy": led_by_deputy,
         "minute_taker": funding_round.minute_taker,
-        "signed_by": _name(signer) if signer else "",
+        "signed_by": display_name(signer) if signer else "",
         "signed_at": funding_round.minutes_signed_at,
-        "rows": rows,
-        "counts": {
-            "approved": counts[voting.APPROVED],
-            "rejected": counts[voting.REJECTED],
-            "deferred": counts[voting.DEFERRED],
-        },
-        "approved_total": _euro(quantize(approved_total)),
-        "approved_by_field": [
-            {"name": name, "amount": _euro(amount)} for name, amount in sorted(by_field.items())
-        ],
+    }
+
+
+def minutes_context(funding_round) -> dict:
+    """Everything the minutes show, for any number of items in a constant number of queries."""
+    fund = funding_round.fiscal_year.fund
+    entitlements = list(
+        funding_round.entitlements.select_related("user").order_by(
+            "-is_chair", "user__last_name", "user__first_name", "user__username"
+        )
+    )
+    items = _agenda_with_votes(funding_round)
+    return {
+        "fund": fund,
+        "authority": authority(fund),
+        "round": funding_round,
+        "title": f"Niederschrift über die Sitzung der Lenkungsgruppe – Runde {funding_round}",
+        **_attendance(funding_round, entitlements),
+        "session_day": session_day(funding_round),
+        **_leadership(funding_round, entitlements),
+        "rows": [_item_row(item) for item in items],
+        **_totals(items),
         "decided_on": decision_date(funding_round),
     }
 
 
+# --- the notices ------------------------------------------------------------------------------
 def notice_context(item) -> dict:
     """The notice of one decided agenda item (approval or rejection)."""
     if item.state not in DECIDED_ITEM_STATES:
@@ -262,7 +279,7 @@ def notice_context(item) -> dict:
     outcome = item.outcome or {}
     return {
         "fund": fund,
-        "authority": _authority(fund),
+        "authority": authority(fund),
         "round": funding_round,
         "item": item,
         "application": application,
@@ -277,29 +294,23 @@ def notice_context(item) -> dict:
         "submitted_on": timezone.localdate(application.submitted_at)
         if application.submitted_at
         else None,
-        "requested": _euro(requested),
-        "approved": _euro(approved),
+        "requested": euro(requested),
+        "approved": euro(approved),
         "partial": partial,
-        "total_costs": _euro(application.total_costs),
-        "own_funds": _euro(application.own_funds),
-        "third_party_funds": _euro(application.third_party_funds),
+        "total_costs": euro(application.total_costs),
+        "own_funds": euro(application.own_funds),
+        "third_party_funds": euro(application.third_party_funds),
         "conditions": item.conditions.strip(),
         "proof_of_use_due": proof_of_use_due(application.end_date),
         "proof_of_use_months": PROOF_OF_USE_MONTHS,
         "reasons": outcome.get("explanation", ""),
-        "court": getattr(settings, "FM_ADMINISTRATIVE_COURT", DEFAULT_ADMINISTRATIVE_COURT),
+        "court": administrative_court(),
     }
 
 
 # --- rendering --------------------------------------------------------------------------------
-def _render(template, context) -> str:
-    # The documents are German whatever the reader's language (dates, month names).
-    with translation.override("de"):
-        return render_to_string(template, context)
-
-
 def minutes_html(funding_round) -> str:
-    return _render("rounds/pdf/minutes.html", minutes_context(funding_round))
+    return render_german("rounds/pdf/minutes.html", minutes_context(funding_round))
 
 
 def notice_template(item) -> str:
@@ -309,20 +320,7 @@ def notice_template(item) -> str:
 
 
 def notice_html(item) -> str:
-    return _render(notice_template(item), notice_context(item))
-
-
-def _refuse_fetch(url, *args, **kwargs):
-    """The documents are self-contained; never let a URL in the HTML read a file or the net."""
-    raise ValueError(f"External resources are not loaded into documents: {url}")
-
-
-def html_to_pdf(html: str) -> bytes:
-    """Tagged PDF/UA-1 (structure tree, document language, title shown) from our HTML."""
-    # What XML cannot carry is left out (issue 9, defect 8): texts stored before control
-    # characters were refused must not break a document (PDF/UA metadata is XML).
-    document = weasyprint.HTML(string=xml_safe(html), url_fetcher=_refuse_fetch)
-    return document.write_pdf(pdf_variant="pdf/ua-1")
+    return render_german(notice_template(item), notice_context(item))
 
 
 def minutes_pdf(funding_round) -> bytes:

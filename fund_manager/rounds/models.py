@@ -68,6 +68,11 @@ class RoundState(models.TextChoices):
     CANCELLED = "cancelled", pgettext_lazy("round", "Cancelled")
 
 
+# A round whose session has been closed: its decisions are stored (the minutes, the notices,
+# and a repeated close answers them again).
+DECIDED_STATES = (RoundState.DECIDED, RoundState.MINUTED)
+
+
 class FundingRound(ConcurrentTransitionMixin, models.Model):
     fiscal_year = models.ForeignKey(
         "funds.FiscalYear",

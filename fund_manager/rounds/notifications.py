@@ -16,7 +16,7 @@ from django.utils import translation
 from fund_manager.core.money import format_amount
 from fund_manager.core.roles import Role
 
-from .models import ItemState
+from .models import ItemState, SteeringMember
 
 
 def applicant_addresses(application) -> list[str]:
@@ -65,8 +65,6 @@ def decided(item):
 
 def _seat_holders(funding_round, *days):
     """The active people with a seat in the round's steering group on any of ``days``."""
-    from .models import SteeringMember
-
     users = {}
     seats = SteeringMember.objects.filter(
         group__fund_id=funding_round.fiscal_year.fund_id

@@ -2,10 +2,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from fund_manager.applications import services
 from fund_manager.applications.models import Application, State
 from fund_manager.core.models import AuditEntry
 from tests.factories import ApplicationFactory, OrganisationFactory
+from workflows import services as use_cases
 
 LIST = "/api/v1/applications/"
 
@@ -77,7 +77,7 @@ def test_filters(api, provider, organisation):
     client = api(provider)
     first = ApplicationFactory(organisation=organisation, title="Sprachcafé")
     second = ApplicationFactory(organisation=organisation, title="Theaterwerkstatt")
-    services.submit_application(application=second, by=provider)
+    use_cases.submit_application(application=second, by=provider)
     second.refresh_from_db()
 
     def ids(**params):
@@ -123,7 +123,7 @@ def test_list_query_count_does_not_grow_with_the_rows(
     assert count == 5
     for _ in range(20):
         ApplicationFactory(organisation=organisation)
-    services.submit_application(
+    use_cases.submit_application(
         application=Application.objects.filter(state=State.DRAFT).first(), by=provider
     )
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from fund_manager.applications.models import Application
-from fund_manager.funds.demo import ACTION_FIELDS, TARGET_GROUPS
+from fund_manager.demo.data import ACTION_FIELDS, TARGET_GROUPS
 from fund_manager.funds.models import ActionField, TargetGroup
 from fund_manager.ledger.models import Account, AccountKind, Transfer
 from tests.conftest import module_data

@@ -108,7 +108,7 @@ def test_eligibility_is_not_found_for_those_who_cannot_see_the_application(
 ):
     assert api(other_provider).get(url(draft, "eligibility")).status_code == 404
     assert api(office).get(url(draft, "eligibility")).status_code == 404  # staff see no drafts
-    submitted = services.submit_application(application=draft, by=provider)
+    submitted = workflow_services.submit_application(application=draft, by=provider)
     assert api(other_provider).get(url(submitted, "eligibility")).status_code == 404
     assert api().get(url(submitted, "eligibility")).status_code == 401
 
@@ -279,7 +279,7 @@ def test_review_of_a_draft(api, office, provider, draft):
 
 
 def test_review_of_a_withdrawn_application_is_a_409(api, office, provider, submitted):
-    services.withdraw_application(application=submitted, by=provider)
+    workflow_services.withdraw_application(application=submitted, by=provider)
 
     response = review(api(office), submitted, "eligible")
 

@@ -120,7 +120,7 @@ def test_defect_12_the_expected_form_in_english(raw, english):
 
 
 def test_defect_12_the_api_answers_an_object_amount_in_german(api, db):
-    """Through the API (German by default): a field error in API.md's shape."""
+    """Through the API (German by default): a field error in the shape of docs/api.md."""
     finance = user_with_role("finance")
     year = FiscalYearFactory()
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from fund_manager.applications.models import Revocation
 from fund_manager.organisations.models import Membership
-from policies.rules import add_months
+from policies.periods import add_months
 from tests.factories import ApplicationFactory, force_state, provider_user, user_with_role
 from tests.workflows.grant_helpers import (
     APPROVED,

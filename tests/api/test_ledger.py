@@ -299,7 +299,7 @@ def test_journal_shows_reversals_both_ways(api, finance, year):
     allocation = Transfer.objects.get(fiscal_year=year, sequence=2)
     reversal = services.reverse_transfer(
         transfer=allocation, by=finance, reason="Falsches Feld", idempotency_key="rev"
-    )
+    ).transfer
 
     results = api(finance).get(transfers_url(year)).json()["results"]
 
@@ -401,7 +401,7 @@ def test_journal_reads_a_constant_number_of_queries(api, finance, year, applicat
             reason=f"Umschichtung {n}",
             by=finance,
             idempotency_key=f"many-{n}",
-        )
+        ).transfer
         services.reverse_transfer(
             transfer=transfer, by=finance, reason="Zurück", idempotency_key=f"back-{n}"
         )

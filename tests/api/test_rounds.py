@@ -1,4 +1,4 @@
-"""Funding rounds over HTTP: /api/v1/rounds/ and /api/v1/agenda-items/ (API.md, "Rounds and
+"""Funding rounds over HTTP: /api/v1/rounds/ and /api/v1/agenda-items/ (docs/api.md, "Rounds and
 votes"). Set up as tests/rounds/test_session.py does: a steering group of a chair and three
 members, 1000.00 available in the action field ``sprache``.
 
@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from fund_manager.applications import services as application_services
 from fund_manager.applications.models import Application, State
 from fund_manager.ledger.models import Account, AccountKind, Transfer, TransferKind
 from fund_manager.organisations.models import Membership
@@ -28,6 +27,7 @@ from tests.factories import (
     OrganisationFactory,
     provider_user,
 )
+from workflows import rounds as round_use_cases
 from workflows import services as process
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,7 @@ def eligible_application(world, organisation=None, amount="600.00"):
         own_funds=D("0.00"),
         cost_items=[D(amount)],
     )
-    application_services.submit_application(application=application, by=provider)
+    process.submit_application(application=application, by=provider)
     task = process.claim_check(task=process.open_task(application), by=world.office)
     return process.complete_check(task=task, by=world.office, outcome="eligible")
 
@@ -79,8 +79,8 @@ def late(application):
 
 def in_session(world, *applications):
     items = scheduled(world, *applications)
-    services.close_submissions(funding_round=world.round, by=world.office)
-    services.open_session(funding_round=world.round, by=world.chair)
+    round_use_cases.close_submissions(funding_round=world.round, by=world.office)
+    round_use_cases.open_session(funding_round=world.round, by=world.chair)
     return items
 
 
@@ -260,7 +260,7 @@ def test_applicants_see_only_their_own_items_and_the_counts_once_decided(api, wo
     assert api(world.provider).get(item_url(item_theirs)).status_code == 404
     assert api(world.provider).get(item_url(item_mine)).status_code == 200
 
-    services.close_session(funding_round=world.round, by=world.chair)
+    round_use_cases.close_session(funding_round=world.round, by=world.chair)
 
     (seen,) = agenda(world.provider)
     assert (seen["state"], seen["votes_no"]) == ("rejected", 4)
@@ -417,7 +417,7 @@ def test_only_the_office_sets_the_agenda(api, world, role):
 def test_the_chair_opens_the_session_and_members_of_the_applicant_are_recused(api, world):
     Membership.objects.create(organisation=world.organisation, user=world.member)
     scheduled(world, eligible_application(world))
-    services.close_submissions(funding_round=world.round, by=world.office)
+    round_use_cases.close_submissions(funding_round=world.round, by=world.office)
 
     response = post(api, world.chair, round_url(world, "open-session"))
 
@@ -431,7 +431,7 @@ def test_the_chair_opens_the_session_and_members_of_the_applicant_are_recused(ap
 @pytest.mark.parametrize("role", [r for r in ROLES if r != "chair"])
 def test_only_the_chair_opens_the_session(api, world, role):
     scheduled(world, eligible_application(world))
-    services.close_submissions(funding_round=world.round, by=world.office)
+    round_use_cases.close_submissions(funding_round=world.round, by=world.office)
 
     response = post(api, getattr(world, role), round_url(world, "open-session"))
 
@@ -575,7 +575,7 @@ def test_only_members_of_the_steering_group_vote_or_declare(api, world, item, ro
 
 def test_nobody_votes_after_the_session_closed(api, world, item):
     vote_all(world, item, ["no"] * 3)
-    services.close_session(funding_round=world.round, by=world.chair)
+    round_use_cases.close_session(funding_round=world.round, by=world.chair)
 
     response = post(api, world.member, item_url(item, "votes"), {"choice": "yes"})
 
@@ -747,7 +747,7 @@ def test_only_the_chair_closes_the_session(api, world, item, role):
 
 def test_only_the_chair_repeats_a_close(api, world, item):
     vote_all(world, item, ["no"] * 4)
-    services.close_session(funding_round=world.round, by=world.chair)
+    round_use_cases.close_session(funding_round=world.round, by=world.chair)
 
     assert_refused(post(api, world.member, round_url(world, "close-session")), 403)
 
@@ -807,7 +807,7 @@ def test_a_withdrawn_application_does_not_break_the_close(api, world):
     vote_all(world, item_a, ["yes"] * 4)
     vote_all(world, item_b, ["no"] * 4)  # quorate, so the close gets as far as deciding it
     withdrawn = applications[1]
-    application_services.withdraw_application(
+    process.withdraw_application(
         application=withdrawn, by=withdrawn.created_by, reason="Projekt abgesagt"
     )
 

@@ -1,14 +1,14 @@
-"""GET /api/v1/rounds/{id}/minutes.pdf (API.md)."""
+"""GET /api/v1/rounds/{id}/minutes.pdf (docs/api.md)."""
 
 import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from fund_manager.rounds import services
 from tests.conftest import module_data
 from tests.factories import provider_user
 from tests.rounds.conftest import build_setting
 from tests.rounds.test_session import eligible_application, in_session, vote_all
+from workflows import rounds as round_use_cases
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def test_minutes_pdf_after_the_session(setting):
     office = client_for(setting["office"])
     assert office.get(url).status_code == 404  # not decided yet
     vote_all(setting, item, ["no"] * 4)
-    services.close_session(funding_round=setting["round"], by=setting["chair"])
+    round_use_cases.close_session(funding_round=setting["round"], by=setting["chair"])
     response = office.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"

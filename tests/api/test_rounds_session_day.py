@@ -8,7 +8,6 @@ from django.core import mail
 from django.utils import timezone
 
 from fund_manager.core.models import AuditEntry
-from fund_manager.rounds import services
 from fund_manager.rounds.models import (
     Attendance,
     Entitlement,
@@ -25,6 +24,7 @@ from tests.api.test_rounds import (
     round_url,
     scheduled,
 )
+from workflows import rounds as round_use_cases
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
@@ -32,7 +32,7 @@ DAY = datetime.timedelta(days=1)
 
 def _closed(world):
     (item,) = scheduled(world, eligible_application(world))
-    services.close_submissions(funding_round=world.round, by=world.office)
+    round_use_cases.close_submissions(funding_round=world.round, by=world.office)
     return item
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from fund_manager.applications import services
+from fund_manager.applications import attachments, services
 from fund_manager.applications.models import Attachment, State
 from fund_manager.applications.services import ApplicationError
 from fund_manager.core.errors import InvalidInput, NotPermitted
@@ -69,7 +69,7 @@ def upload(name, content, content_type="application/octet-stream"):
 )
 def test_accepted_upload_is_stored_privately(draft, provider, name, content, content_type):
     # The browser's claim is ignored; the stored type comes from the checked content.
-    attachment = services.add_attachment(
+    attachment = attachments.add_attachment(
         application=draft, by=provider, upload=upload(name, content), description="Anlage"
     )
 
@@ -92,7 +92,7 @@ def test_accepted_upload_is_stored_privately(draft, provider, name, content, con
 def test_upload_allowed_while_changes_are_requested(draft, provider):
     force_state(draft, State.CHANGES_REQUESTED)
 
-    services.add_attachment(application=draft, by=provider, upload=upload("a.pdf", PDF))
+    attachments.add_attachment(application=draft, by=provider, upload=upload("a.pdf", PDF))
 
     assert draft.attachments.count() == 1
 
@@ -117,7 +117,7 @@ def test_refused_upload_leaves_nothing(draft, provider, name, content):
     before = _refused(draft)
 
     with pytest.raises(InvalidInput) as excinfo:
-        services.add_attachment(application=draft, by=provider, upload=upload(name, content))
+        attachments.add_attachment(application=draft, by=provider, upload=upload(name, content))
 
     assert list(excinfo.value.fields) == ["file"]
     assert all(str(message) for message in excinfo.value.fields["file"])
@@ -129,7 +129,7 @@ def test_upload_over_the_limit_is_refused(settings, draft, provider):
     before = _refused(draft)
 
     with pytest.raises(InvalidInput) as excinfo:
-        services.add_attachment(
+        attachments.add_attachment(
             application=draft, by=provider, upload=upload("gross.pdf", PDF + b"x" * 1024)
         )
 
@@ -141,7 +141,7 @@ def test_upload_at_the_limit_is_accepted(settings, draft, provider):
     settings.ATTACHMENT_MAX_BYTES = 1024
     content = PDF + b"x" * (1024 - len(PDF))
 
-    attachment = services.add_attachment(
+    attachment = attachments.add_attachment(
         application=draft, by=provider, upload=upload("genau.pdf", content)
     )
 
@@ -156,7 +156,7 @@ def test_no_upload_after_submission(draft, provider, state):
     before = _refused(draft)
 
     with pytest.raises(ApplicationError):
-        services.add_attachment(application=draft, by=provider, upload=upload("a.pdf", PDF))
+        attachments.add_attachment(application=draft, by=provider, upload=upload("a.pdf", PDF))
 
     assert _refused(draft) == before
 
@@ -166,7 +166,7 @@ def test_others_cannot_upload(request, draft, who):
     before = _refused(draft)
 
     with pytest.raises(NotPermitted):
-        services.add_attachment(
+        attachments.add_attachment(
             application=draft, by=request.getfixturevalue(who), upload=upload("a.pdf", PDF)
         )
 
@@ -175,7 +175,7 @@ def test_others_cannot_upload(request, draft, who):
 
 @pytest.fixture
 def attachment(draft, provider):
-    return services.add_attachment(application=draft, by=provider, upload=upload("a.pdf", PDF))
+    return attachments.add_attachment(application=draft, by=provider, upload=upload("a.pdf", PDF))
 
 
 def test_remove_attachment_deletes_the_file_after_commit(
@@ -185,7 +185,7 @@ def test_remove_attachment_deletes_the_file_after_commit(
     draft = attachment.application
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.remove_attachment(attachment=attachment, by=provider)
+        attachments.remove_attachment(attachment=attachment, by=provider)
         # The row is gone at once; the file only once the transaction has committed.
         assert not Attachment.objects.filter(pk=attachment.pk).exists()
         assert path.exists()
@@ -202,7 +202,7 @@ def test_remove_refused_after_submission(attachment, provider):
     path = Path(attachment.file.path)
 
     with pytest.raises(ApplicationError):
-        services.remove_attachment(attachment=attachment, by=provider)
+        attachments.remove_attachment(attachment=attachment, by=provider)
 
     assert Attachment.objects.filter(pk=attachment.pk).exists()
     assert path.exists()
@@ -213,7 +213,7 @@ def test_others_cannot_remove(request, attachment, who, django_capture_on_commit
     path = Path(attachment.file.path)
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(NotPermitted):
-        services.remove_attachment(attachment=attachment, by=request.getfixturevalue(who))
+        attachments.remove_attachment(attachment=attachment, by=request.getfixturevalue(who))
 
     assert Attachment.objects.filter(pk=attachment.pk).exists()
     assert path.exists()

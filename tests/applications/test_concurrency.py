@@ -21,6 +21,7 @@ from tests.factories import (
     provider_user,
     user_with_role,
 )
+from workflows import services as use_cases
 
 pytestmark = [
     pytest.mark.postgres,
@@ -33,11 +34,11 @@ pytestmark = [
 
 
 def submit(application, by):
-    return lambda: services.submit_application(application=application, by=by)
+    return lambda: use_cases.submit_application(application=application, by=by)
 
 
 def withdraw(application, by):
-    return lambda: services.withdraw_application(application=application, by=by)
+    return lambda: use_cases.withdraw_application(application=application, by=by)
 
 
 def mark_eligible(application, by):
@@ -120,14 +121,14 @@ def test_simultaneous_submissions_to_two_funds_of_one_year():
     def submit_first_and_hold():
         # Submit, then keep the transaction open a moment: what a slow request does.
         with transaction.atomic():
-            result = services.submit_application(application=first, by=provider)
+            result = use_cases.submit_application(application=first, by=provider)
             first_is_uncommitted.set()
             time.sleep(1)
         return result
 
     def submit_second():
         assert first_is_uncommitted.wait(timeout=10)
-        return services.submit_application(application=second, by=provider)
+        return use_cases.submit_application(application=second, by=provider)
 
     outcomes = run_at_once(submit_first_and_hold, submit_second)
 

@@ -175,7 +175,7 @@ def same_org(organisation, title, state=None):
 
 def test_open_duplicates_ignores_case_and_whitespace(organisation, provider, project):
     other = ApplicationFactory(organisation=organisation, title="  STRASSENFEST   für\talle ")
-    other = services.submit_application(application=other, by=provider)
+    other = process.submit_application(application=other, by=provider)
 
     assert eligibility.open_duplicates(project) == (other.reference,)
 
@@ -211,10 +211,10 @@ def test_open_duplicates_ignores_closed_states_and_drafts(organisation, project,
 def test_open_duplicates_ignores_other_organisations_other_titles_and_itself(
     organisation, provider, project
 ):
-    services.submit_application(application=project, by=provider)
+    process.submit_application(application=project, by=provider)
     other_organisation = OrganisationFactory()
     foreign = ApplicationFactory(organisation=other_organisation, title="Straßenfest für Alle")
-    services.submit_application(application=foreign, by=provider_user(other_organisation))
+    process.submit_application(application=foreign, by=provider_user(other_organisation))
     same_org(organisation, "Straßenfest für alle 2026", State.SUBMITTED)
 
     assert eligibility.open_duplicates(project) == ()
@@ -222,22 +222,22 @@ def test_open_duplicates_ignores_other_organisations_other_titles_and_itself(
 
 def test_a_withdrawn_duplicate_no_longer_counts(organisation, provider, project):
     first = ApplicationFactory(organisation=organisation, title="Straßenfest für Alle")
-    first = services.submit_application(application=first, by=provider)
+    first = process.submit_application(application=first, by=provider)
     assert eligibility.open_duplicates(project) == (first.reference,)
 
-    services.withdraw_application(application=first, by=provider)
+    process.withdraw_application(application=first, by=provider)
 
     assert eligibility.open_duplicates(project) == ()
-    submitted = services.submit_application(application=project, by=provider)
+    submitted = process.submit_application(application=project, by=provider)
     assert submitted.state == State.SUBMITTED
 
 
 def test_an_open_duplicate_blocks_the_submission(organisation, provider, project):
     first = ApplicationFactory(organisation=organisation, title="straßenfest für alle")
-    first = services.submit_application(application=first, by=provider)
+    first = process.submit_application(application=first, by=provider)
 
     with pytest.raises(InvalidInput) as caught:
-        services.submit_application(application=project, by=provider)
+        process.submit_application(application=project, by=provider)
 
     assert caught.value.code == "guidelines_failed"
     assert failed_rules(caught.value) == ["Keine Doppelförderung"]
@@ -253,7 +253,7 @@ def test_a_requested_amount_over_the_maximum_blocks_the_submission(organisation,
     assert draft.requested_amount == Decimal("12000.00")
 
     with pytest.raises(InvalidInput) as caught:
-        services.submit_application(application=draft, by=provider)
+        process.submit_application(application=draft, by=provider)
 
     assert caught.value.code == "guidelines_failed"
     assert set(caught.value.fields) == {"guidelines"}
@@ -267,7 +267,7 @@ def test_exactly_the_maximum_may_be_submitted(organisation, provider):
         organisation=organisation, cost_items=[Decimal("10100.00")], own_funds=Decimal("100.00")
     )
 
-    submitted = services.submit_application(application=draft, by=provider)
+    submitted = process.submit_application(application=draft, by=provider)
 
     assert submitted.state == State.SUBMITTED
     check = GuidelineCheck.objects.get(application=submitted)
@@ -289,7 +289,7 @@ def test_an_end_more_than_six_months_after_the_fiscal_year_blocks_the_submission
     )
 
     with pytest.raises(InvalidInput) as caught:
-        services.submit_application(application=draft, by=provider)
+        process.submit_application(application=draft, by=provider)
 
     assert caught.value.code == "guidelines_failed"
     assert failed_rules(caught.value) == ["Spätestes Projektende"]
@@ -305,7 +305,7 @@ def test_an_end_on_the_last_allowed_day_may_be_submitted(organisation, provider)
         **next_year_dates(year.year, datetime.date(year.year + 1, 6, 30)),
     )
 
-    assert services.submit_application(application=draft, by=provider).state == State.SUBMITTED
+    assert process.submit_application(application=draft, by=provider).state == State.SUBMITTED
 
 
 def test_several_failed_rules_are_all_reported(organisation, provider):
@@ -320,7 +320,7 @@ def test_several_failed_rules_are_all_reported(organisation, provider):
     )
 
     with pytest.raises(InvalidInput) as caught:
-        services.submit_application(application=draft, by=provider)
+        process.submit_application(application=draft, by=provider)
 
     # project_kind is also a completeness problem; completeness is checked first.
     assert caught.value.code in ("incomplete", "guidelines_failed")
@@ -329,7 +329,7 @@ def test_several_failed_rules_are_all_reported(organisation, provider):
     draft.project_kind = "model"
     draft.save(update_fields=["project_kind"])
     with pytest.raises(InvalidInput) as caught:
-        services.submit_application(application=draft, by=provider)
+        process.submit_application(application=draft, by=provider)
     assert caught.value.code == "guidelines_failed"
     assert failed_rules(caught.value) == ["Förderbetrag", "Spätestes Projektende"]
     nothing_happened(draft)
@@ -349,7 +349,7 @@ def test_a_fund_without_a_guideline_cannot_submit(organisation, provider):
     draft = ApplicationFactory(organisation=organisation, fiscal_year=FiscalYearFactory(fund=fund))
 
     with pytest.raises(InvalidInput) as caught:
-        services.submit_application(application=draft, by=provider)
+        process.submit_application(application=draft, by=provider)
 
     assert caught.value.code == "no_guideline"
     assert "guidelines" in caught.value.fields
@@ -387,7 +387,7 @@ def test_a_guideline_not_yet_in_force_cannot_be_used(guideline_dir, organisation
     draft = ApplicationFactory(organisation=organisation)
 
     with pytest.raises(InvalidInput) as caught:
-        services.submit_application(application=draft, by=provider)
+        process.submit_application(application=draft, by=provider)
 
     assert caught.value.code == "no_guideline"
     nothing_happened(draft)
@@ -404,7 +404,7 @@ def test_version_pinning_end_to_end(guideline_dir, organisation, provider, offic
     draft = ApplicationFactory(organisation=organisation)
     assert draft.requested_amount == Decimal("1134.56")  # over v2's maximum, within v1's
 
-    submitted = services.submit_application(application=draft, by=provider)
+    submitted = process.submit_application(application=draft, by=provider)
 
     assert submitted.guideline_version == "1"
     first = GuidelineCheck.objects.get(application=submitted)
@@ -453,7 +453,7 @@ def test_the_pinned_version_stays_after_resubmission(guideline_dir, submitted, p
     publish(guideline_dir, "2", valid_from=timezone.localdate(), max_amount="1000.00")
     assert guidelines.in_force("integration-herne", timezone.localdate()).version == "2"
 
-    resubmitted = services.submit_application(application=submitted, by=provider)
+    resubmitted = process.submit_application(application=submitted, by=provider)
 
     # Checked against v1 again, so v2's lower maximum does not block it.
     assert resubmitted.guideline_version == "1"
@@ -470,7 +470,7 @@ def test_a_new_application_gets_the_version_in_force(guideline_dir, organisation
     publish(guideline_dir, "2", valid_from=timezone.localdate(), max_amount="5000.00")
     draft = ApplicationFactory(organisation=organisation)
 
-    submitted = services.submit_application(application=draft, by=provider)
+    submitted = process.submit_application(application=draft, by=provider)
 
     assert submitted.guideline_version == "2"
     assert GuidelineCheck.objects.get(application=submitted).guideline_version == "2"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from fund_manager.applications import documents
 from fund_manager.organisations.models import Organisation
+from fund_manager.rounds.documents import latest_decided_item
 from tests.rounds.test_documents import assert_tagged_pdf, german, inflated
 from tests.workflows.grant_helpers import approved_application
 from workflows import grants
@@ -17,6 +18,11 @@ from workflows import grants
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
+
+
+def decided(revocation):
+    """The round's decision the letters cite (the caller passes it)."""
+    return latest_decided_item(revocation.application)
 
 
 def hearing(application, office, intended):
@@ -34,7 +40,7 @@ def hearing(application, office, intended):
 def test_defect_02_hearing_letter_of_a_partial_revocation(office):
     application = approved_application()
     revocation = hearing(application, office, "500.00")
-    html = documents.hearing_html(revocation)
+    html = documents.hearing_html(revocation, decided_item=decided(revocation))
     assert "Anhörung vor einem Teilwiderruf" in html
     assert "von 1.134,56\u00a0€ auf 500,00\u00a0€ zu ermäßigen" in html
     assert "Minderung um 634,56\u00a0€" in html
@@ -44,7 +50,7 @@ def test_defect_02_hearing_letter_of_a_partial_revocation(office):
     assert "§ 49 Absatz 3 Satz 1 Nummer 1" in html
     assert application.reference in html
     assert "Rechtsbehelfsbelehrung entfällt" in html
-    pdf = documents.hearing_pdf(revocation)
+    pdf = documents.hearing_pdf(revocation, decided_item=decided(revocation))
     assert_tagged_pdf(pdf)
     assert f"Teilwiderruf {application.reference}".encode() in inflated(pdf)
     assert documents.hearing_filename(revocation) == f"Anhoerung_{application.reference}.pdf"
@@ -54,13 +60,13 @@ def test_defect_02_revocation_notice_with_the_response_and_legal_remedy(office):
     application = approved_application()
     revocation = hearing(application, office, "0.00")
     with pytest.raises(ValueError, match="not decided"):
-        documents.notice_html(revocation)
+        documents.notice_html(revocation, decided_item=decided(revocation))
     grants.record_response(
         revocation=revocation, by=office, response="Der Kurs fiel aus.", received_on=TODAY
     )
     grants.decide_revocation(revocation=revocation, by=office, reasons="Zweck verfehlt.")
     revocation.refresh_from_db()
-    html = documents.notice_html(revocation)
+    html = documents.notice_html(revocation, decided_item=decided(revocation))
     assert "<h1>Widerrufsbescheid</h1>" in html
     assert "vollständig widerrufen" in html
     assert "1.134,56\u00a0€ entfällt" in html
@@ -70,7 +76,7 @@ def test_defect_02_revocation_notice_with_the_response_and_legal_remedy(office):
     assert "Rechtsbehelfsbelehrung" in html
     assert "Verwaltungsgericht Gelsenkirchen" in html
     assert "§ 49a VwVfG NRW" in html
-    pdf = documents.notice_pdf(revocation)
+    pdf = documents.notice_pdf(revocation, decided_item=decided(revocation))
     assert_tagged_pdf(pdf)
     # The document title (metadata and structure) names the notice and the file reference.
     assert f"Widerrufsbescheid {application.reference}".encode() in inflated(pdf)
@@ -87,7 +93,7 @@ def test_defect_02_partial_notice_without_a_response(office):
         today=revocation.response_due + datetime.timedelta(days=1),
     )
     revocation.refresh_from_db()
-    html = documents.notice_html(revocation)
+    html = documents.notice_html(revocation, decided_item=decided(revocation))
     assert "Teilwiderrufsbescheid" in html
     assert "als die Zuwendung 800,00\u00a0€ übersteigt" in html
     assert "Sie haben sich bis zu diesem Tag nicht geäußert." in html
@@ -102,6 +108,6 @@ def test_defect_02_a_city_department_gets_no_legal_remedy(office):
     grants.record_response(revocation=revocation, by=office, response="ok", received_on=TODAY)
     grants.decide_revocation(revocation=revocation, by=office, reasons="Zweck verfehlt.")
     revocation.refresh_from_db()
-    html = documents.notice_html(revocation)
+    html = documents.notice_html(revocation, decided_item=decided(revocation))
     assert "verwaltungsinterne Entscheidung" in html
     assert "Verwaltungsgericht" not in html

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from fund_manager.applications import selectors, services
+from fund_manager.applications import selectors
 from fund_manager.applications.models import Application, State
 from fund_manager.core.roles import STAFF_ROLES, Role
 from fund_manager.organisations.models import Membership
@@ -15,6 +15,7 @@ from tests.factories import (
     provider_user,
     user_with_role,
 )
+from workflows import services as use_cases
 
 
 @pytest.fixture
@@ -24,14 +25,14 @@ def world(organisation, provider):
     other_provider = provider_user(other)
     mine = {
         "draft": ApplicationFactory(organisation=organisation, created_by=provider),
-        "submitted": services.submit_application(
+        "submitted": use_cases.submit_application(
             application=ApplicationFactory(organisation=organisation), by=provider
         ),
         "withdrawn": force_state(ApplicationFactory(organisation=organisation), State.WITHDRAWN),
     }
     theirs = {
         "draft": ApplicationFactory(organisation=other),
-        "submitted": services.submit_application(
+        "submitted": use_cases.submit_application(
             application=ApplicationFactory(organisation=other), by=other_provider
         ),
     }

@@ -10,8 +10,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fund_manager.applications import services
+from fund_manager.applications.content import CostLine
 from fund_manager.applications.models import Application, CostItem, State
-from fund_manager.applications.services import ApplicationError, CostLine
+from fund_manager.applications.services import ApplicationError
 from fund_manager.core.errors import InvalidInput, NotPermitted
 from fund_manager.core.models import AuditEntry
 from fund_manager.funds.models import FiscalYear
@@ -25,6 +26,7 @@ from tests.factories import (
     force_state,
     force_state_with_approval,
 )
+from workflows import services as use_cases
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 TODAY = datetime.date(2031, 5, 15)
@@ -254,12 +256,12 @@ def test_references_are_gapless_per_fiscal_year(organisation, provider):
         application = ApplicationFactory(
             organisation=organisation, fiscal_year=fiscal_year, **kwargs
         )
-        return services.submit_application(application=application, by=provider)
+        return use_cases.submit_application(application=application, by=provider)
 
     first = submit(this_year)
     incomplete = ApplicationFactory(organisation=organisation, fiscal_year=this_year, summary="")
     with pytest.raises(InvalidInput):
-        services.submit_application(application=incomplete, by=provider)
+        use_cases.submit_application(application=incomplete, by=provider)
     second = submit(this_year)
     other_year = submit(next_year)
     third = submit(this_year)
@@ -278,7 +280,7 @@ def test_resubmission_keeps_the_reference(submitted, provider, office):
     services.request_changes(application=submitted, by=office, note="Bitte Belege beifügen.")
     submitted.refresh_from_db()
 
-    again = services.submit_application(application=submitted, by=provider)
+    again = use_cases.submit_application(application=submitted, by=provider)
 
     assert again.state == State.SUBMITTED
     assert again.reference == reference
@@ -286,12 +288,12 @@ def test_resubmission_keeps_the_reference(submitted, provider, office):
 
 
 def test_withdrawn_application_keeps_its_number(organisation, provider):
-    first = services.submit_application(
+    first = use_cases.submit_application(
         application=ApplicationFactory(organisation=organisation), by=provider
     )
-    services.withdraw_application(application=first, by=provider)
+    use_cases.withdraw_application(application=first, by=provider)
 
-    second = services.submit_application(
+    second = use_cases.submit_application(
         application=ApplicationFactory(organisation=organisation), by=provider
     )
 
@@ -306,7 +308,7 @@ def test_resubmit_decides_on_the_current_row(submitted, provider, office):
     services.request_changes(application=submitted, by=office, note="Bitte Belege beifügen.")
     stale = submitted  # still says "submitted" in memory; the row says "changes_requested"
 
-    again = services.submit_application(application=stale, by=provider)
+    again = use_cases.submit_application(application=stale, by=provider)
 
     assert again.state == State.SUBMITTED
     assert (
@@ -357,7 +359,7 @@ def test_submission_refused_while_incomplete(
     before = state_of(application)
 
     with pytest.raises(InvalidInput) as excinfo:
-        services.submit_application(application=application, by=provider)
+        use_cases.submit_application(application=application, by=provider)
 
     assert excinfo.value.code == "incomplete"
     assert field in excinfo.value.fields
@@ -374,7 +376,7 @@ def test_incomplete_lists_every_open_point(frozen_today, organisation, provider)
     )
 
     with pytest.raises(InvalidInput) as excinfo:
-        services.submit_application(application=application, by=provider)
+        use_cases.submit_application(application=application, by=provider)
 
     assert set(excinfo.value.fields) == {
         "summary",
@@ -399,7 +401,7 @@ def test_start_today_is_accepted(organisation, provider, moment):
             organisation=organisation, start_date=TODAY, end_date=TODAY
         )
 
-        submitted = services.submit_application(application=application, by=provider)
+        submitted = use_cases.submit_application(application=application, by=provider)
 
     assert submitted.state == State.SUBMITTED
 
@@ -753,9 +755,9 @@ def test_defect_08_a_cost_line_with_a_control_character_is_refused(draft, provid
 def test_defect_08_11_notes_and_reasons_are_checked(submitted, provider, office):
     before = state_of(submitted)
     with pytest.raises(InvalidInput):
-        services.withdraw_application(application=submitted, by=provider, reason="weg\u0001")
+        use_cases.withdraw_application(application=submitted, by=provider, reason="weg\u0001")
     with pytest.raises(InvalidInput):
-        services.withdraw_application(
+        use_cases.withdraw_application(
             application=submitted, by=provider, reason="x" * (services.NOTE_MAX_LENGTH + 1)
         )
     assert state_of(submitted) == before

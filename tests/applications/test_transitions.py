@@ -1,7 +1,7 @@
 """Every (state, transition, actor) combination of the application lifecycle, allowed or not.
 
-The expected outcome comes from the table below, written out by hand from DESIGN.md; it does
-not ask ``policies.access`` or the state machine, so a change to either that breaks a rule
+The expected outcome comes from the table below, written out by hand from docs/architecture.md;
+it does not ask ``policies.access`` or the state machine, so a change to either that breaks a rule
 makes a case fail here.
 """
 
@@ -23,6 +23,7 @@ from tests.factories import (
     provider_user,
     user_with_role,
 )
+from workflows import services as use_cases
 
 # The six roles, plus two actors whose role fits but whose scope does not.
 PROVIDER_OF_OTHER_ORG = "provider_of_another_organisation"
@@ -74,9 +75,11 @@ RULES = {
 SUBMIT_OR_RESUBMIT = {**RULES["submit"][1], **RULES["resubmit"][1]}
 
 SERVICES = {
-    "submit": lambda application, by: services.submit_application(application=application, by=by),
-    "resubmit": lambda application, by: services.submit_application(application=application, by=by),
-    "withdraw": lambda application, by: services.withdraw_application(
+    "submit": lambda application, by: use_cases.submit_application(application=application, by=by),
+    "resubmit": lambda application, by: use_cases.submit_application(
+        application=application, by=by
+    ),
+    "withdraw": lambda application, by: use_cases.withdraw_application(
         application=application, by=by, reason="Projekt entfällt."
     ),
     "start_review": lambda application, by: services.start_review(application=application, by=by),

@@ -8,7 +8,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from fund_manager.applications import services
 from fund_manager.applications.models import Application, Attachment, State
 from tests.factories import (
     ApplicationFactory,
@@ -16,6 +15,7 @@ from tests.factories import (
     provider_user,
     user_with_role,
 )
+from workflows import services as use_cases
 
 pytestmark = pytest.mark.django_db
 
@@ -206,7 +206,7 @@ def test_attachment_upload_download_and_visibility(client, provider, other_provi
 
     client.force_login(office)
     assert client.get(url).status_code == 404  # a draft is the applicant's own
-    services.submit_application(application=draft, by=provider)
+    use_cases.submit_application(application=draft, by=provider)
     response = client.get(url)
     assert response.status_code == 200
     # Reading the stream lets the test client close the file (response.close() outside the
@@ -242,7 +242,7 @@ def _many_submitted(count, year):
         application = ApplicationFactory(
             organisation=organisation, created_by=user, fiscal_year=year
         )
-        services.submit_application(application=application, by=user)
+        use_cases.submit_application(application=application, by=user)
 
 
 @pytest.mark.parametrize("count", [3, 30])

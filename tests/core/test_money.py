@@ -8,7 +8,15 @@ from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fund_manager.core.money import MAX_AMOUNT, format_amount, parse_amount, quantize
+from fund_manager.core.errors import InvalidInput
+from fund_manager.core.money import (
+    MAX_AMOUNT,
+    check_amount,
+    format_amount,
+    parse_amount,
+    quantize,
+    require_amount,
+)
 from tests.factories import FiscalYearFactory
 
 NBSP = "\u00a0"
@@ -211,3 +219,59 @@ def test_defect_10_the_application_form_refuses_non_ascii_digits():
     field = MoneyFormField()
     with pytest.raises(ValidationError):
         field.clean("１２３,００")
+
+
+# --- check_amount: the one rule for an amount (issue 10) ---------------------------------------
+@pytest.mark.parametrize(
+    ("value", "allow_zero", "code"),
+    [
+        pytest.param(Decimal("-0.01"), True, "negative", id="negative"),
+        pytest.param(Decimal("-5"), False, "negative", id="negative-no-zero"),
+        pytest.param(Decimal("0"), False, "zero", id="zero"),
+        pytest.param(Decimal("0.001"), False, "decimal_places", id="three-places"),
+        pytest.param(Decimal("1.005"), True, "decimal_places", id="never-rounded"),
+        pytest.param(MAX_AMOUNT + Decimal("0.01"), False, "max_value", id="too-large"),
+        pytest.param(Decimal("NaN"), False, "invalid", id="nan"),
+        pytest.param(Decimal("Infinity"), False, "invalid", id="infinity"),
+        pytest.param(1.5, False, "invalid", id="float"),
+        pytest.param("1.50", False, "invalid", id="string"),
+        pytest.param(None, True, "invalid", id="none"),
+    ],
+)
+def test_check_amount_refuses(value, allow_zero, code):
+    with pytest.raises(ValidationError) as excinfo:
+        check_amount(value, allow_zero=allow_zero)
+
+    assert excinfo.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("value", "allow_zero", "expected"),
+    [
+        (Decimal("0.01"), False, "0.01"),
+        (Decimal("12.5"), False, "12.50"),
+        (Decimal("0"), True, "0.00"),
+        (MAX_AMOUNT, False, str(MAX_AMOUNT)),
+    ],
+)
+def test_check_amount_returns_two_places(value, allow_zero, expected):
+    assert str(check_amount(value, allow_zero=allow_zero)) == expected
+
+
+def test_require_amount_is_a_field_error_with_the_same_message():
+    with pytest.raises(ValidationError) as rule:
+        check_amount(Decimal("0"))
+    with pytest.raises(InvalidInput) as service:
+        require_amount(Decimal("0"), field="decided_amount")
+
+    assert service.value.fields == {"decided_amount": rule.value.messages}
+    assert require_amount(Decimal("3.10")) == Decimal("3.10")
+
+
+def test_parse_amount_uses_the_same_rule():
+    with pytest.raises(ValidationError) as parsed:
+        parse_amount("1.000.000.000.000,00", language="de")
+    with pytest.raises(ValidationError) as checked:
+        check_amount(MAX_AMOUNT + 1)
+
+    assert parsed.value.messages == checked.value.messages

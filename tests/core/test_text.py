@@ -14,9 +14,14 @@ from rest_framework import serializers
 
 import fund_manager
 import workflows
+from fund_manager.core.errors import InvalidInput
 from fund_manager.core.forms import TextRulesMixin, apply_text_rules
 from fund_manager.core.text import (
+    CHANGES_REQUIRED,
     LONG_TEXT,
+    REASON_REQUIRED,
+    note_errors,
+    require_note,
     text_errors,
     validate_multi_line,
     validate_single_line,
@@ -219,3 +224,27 @@ def test_defect_08_every_serializer_refuses_control_characters(cls, form_kwargs)
         assert _refused(_messages(field.run_validation, "a\u0001b")), name
         multi = is_multi_line(field)
         assert _refused(_messages(field.run_validation, "a\tb"), "U+0009") is not multi, name
+
+
+# --- notes and reasons (issue 10: one rule for a required note) --------------------------------
+def test_note_errors_refuses_a_blank_required_note_with_the_given_message():
+    assert note_errors("", required=REASON_REQUIRED) == [REASON_REQUIRED]
+    assert note_errors(" \t\n", required=REASON_REQUIRED) == [REASON_REQUIRED]
+    assert note_errors(None, required=REASON_REQUIRED) == [REASON_REQUIRED]
+    assert note_errors("") == []
+    assert note_errors("Grund") == []
+
+
+def test_note_errors_applies_the_text_rule():
+    assert note_errors("eins\nzwei") == []
+    assert note_errors("eins\nzwei", multi_line=False)
+    assert note_errors("a\x07b")
+    assert note_errors("x" * 11, max_length=10)
+
+
+def test_require_note_raises_a_field_error_and_strips():
+    with pytest.raises(InvalidInput) as excinfo:
+        require_note("  ", field="reason", required=CHANGES_REQUIRED)
+
+    assert excinfo.value.fields == {"reason": [CHANGES_REQUIRED]}
+    assert require_note("  Grund \n") == "Grund"

@@ -156,7 +156,7 @@ def roles(transactional_db):
 @pytest.fixture
 def demo(roles):
     """The demo data of ``make demo`` (password ``demo`` for every login)."""
-    from fund_manager.funds.demo import Seeder
+    from fund_manager.demo.seeder import Seeder
 
     seeder = Seeder(out=lambda *args: None)
     seeder.run()

@@ -16,9 +16,9 @@ from django.contrib.auth import get_user_model
 from viewflow.workflow.status import STATUS
 
 from fund_manager.applications import services
+from fund_manager.applications.content import CostLine
 from fund_manager.applications.models import Application
-from fund_manager.applications.services import CostLine
-from fund_manager.funds.demo import PASSWORD
+from fund_manager.demo.data import PASSWORD
 from tests.e2e.conftest import force_login
 from tests.factories import OrganisationFactory, UserFactory, provider_user, user_with_role
 from workflows import services as process

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from fund_manager.funds.demo import PASSWORD
+from fund_manager.demo.data import PASSWORD
 from tests.e2e.conftest import LOCALE, VIEWPORT, login, watch_csp
 
 # One login per demo role (README.md); lenkung2 is also a member of the Caritas.

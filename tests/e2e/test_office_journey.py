@@ -18,9 +18,9 @@ from django.utils import timezone
 from viewflow.workflow.status import PROCESS, STATUS
 
 from fund_manager.applications import services
+from fund_manager.applications.content import CostLine
 from fund_manager.applications.models import Application, GuidelineCheck
-from fund_manager.applications.services import CostLine
-from fund_manager.funds.demo import PASSWORD
+from fund_manager.demo.data import PASSWORD
 from tests.e2e.conftest import LOCALE, TIMEOUT_MS, VIEWPORT, login
 from workflows import services as process
 from workflows.flows import ApplicationFlow
@@ -81,7 +81,7 @@ def submitted(demo):
         ],
         target_groups=[demo.groups["bleibeperspektive-gesichert"]],
     )
-    return services.submit_application(application=application, by=traeger)
+    return process.submit_application(application=application, by=traeger)
 
 
 def _open_check_task(application):

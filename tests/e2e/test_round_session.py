@@ -22,9 +22,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from fund_manager.applications import services as applications
+from fund_manager.applications.content import CostLine
 from fund_manager.applications.models import Application, State
-from fund_manager.applications.services import CostLine
-from fund_manager.funds.demo import PASSWORD
+from fund_manager.demo.data import PASSWORD
 from fund_manager.ledger.models import Account, AccountKind, Transfer, TransferKind
 from fund_manager.rounds import services as rounds
 from fund_manager.rounds.models import (
@@ -39,6 +39,8 @@ from fund_manager.rounds.models import (
 )
 from tests.e2e.conftest import LOCALE, TIMEOUT_MS, VIEWPORT, force_login, login
 from tests.e2e.test_accessibility import AXE_OPTIONS, BLOCKING, _report
+from workflows import rounds as round_use_cases
+from workflows import services as use_cases
 
 # The live count is polled every 3 s (voting.js): give it two rounds and some slack.
 LIVE_MS = 8_000
@@ -123,7 +125,7 @@ def _eligible(demo, username, title, field):
         ],
         target_groups=[demo.groups["bleibeperspektive-gesichert"]],
     )
-    application = applications.submit_application(application=application, by=provider)
+    application = use_cases.submit_application(application=application, by=provider)
     demo.check(application, "eligible", "")
     application.refresh_from_db()
     # Eligible, and put on the agenda of an open round by the workflow if there is one.
@@ -176,7 +178,7 @@ def closed_round(demo, projects=PROJECTS):
             item = rounds.move_to_round(item=item, target_round=funding_round, by=office)
         submitted.append(application)
         items.append(item)
-    funding_round = rounds.close_submissions(funding_round=funding_round, by=office)
+    funding_round = round_use_cases.close_submissions(funding_round=funding_round, by=office)
     assert funding_round.state == RoundState.CLOSED
     agenda = list(funding_round.items.order_by("position").values_list("pk", "position"))
     assert agenda == [(item.pk, index) for index, item in enumerate(items, start=1)]
@@ -552,7 +554,7 @@ def test_the_round_pages_have_no_serious_accessibility_violation(
     # In session, with a proposal, a deferral and some votes, as the chair and members see it.
     vorsitz = demo.users["vorsitz"]
     present = [demo.users[username].pk for username in VOTERS]
-    rounds.open_session(funding_round=funding_round, by=vorsitz, present=present)
+    round_use_cases.open_session(funding_round=funding_round, by=vorsitz, present=present)
     rounds.set_proposal(item=items[0], amount=Decimal("1234.56"), conditions="", by=vorsitz)
     rounds.defer_item(item=items[DEFERRED], by=vorsitz)
     for username in VOTERS:
@@ -582,7 +584,7 @@ def test_the_round_pages_have_no_serious_accessibility_violation(
             choice = "yes" if index == RECUSAL else "no"
             rounds.cast_vote(item=items[index], choice=choice, by=demo.users[username])
     rounds.set_proposal(item=items[RECUSAL], amount=Decimal("2000.00"), conditions="", by=vorsitz)
-    rounds.close_session(funding_round=funding_round, by=vorsitz)
+    round_use_cases.close_session(funding_round=funding_round, by=vorsitz)
     assert FundingRound.objects.get(pk=pk).state == RoundState.DECIDED
     check(member, "vote-after-closing", f"/rounds/{pk}/vote/", "main .state.state-decided")
     expect(member.locator("button[name=choice]")).to_have_count(0)

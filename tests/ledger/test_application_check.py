@@ -16,12 +16,12 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from fund_manager.applications.ledger_check import HOLDING_STATES, verify_applications
 from fund_manager.applications.models import Application
 from fund_manager.ledger import services
 from fund_manager.ledger.errors import TiedToApplication
 from fund_manager.ledger.models import Account, AccountKind, Transfer, TransferKind
 from fund_manager.ledger.posting import post_transfer
-from fund_manager.ledger.verification import HOLDING_STATES, verify_applications
 from tests.factories import (
     ActionFieldFactory,
     ApplicationFactory,
@@ -96,7 +96,7 @@ def reverse_behind_the_services(transfer, by):
         idempotency_key=f"old-reversal-{transfer.pk}",
         application=transfer.application,
         reverses=transfer,
-    )
+    ).transfer
 
 
 # --- a sound ledger ------------------------------------------------------------------------------

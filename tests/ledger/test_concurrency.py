@@ -131,7 +131,7 @@ def test_two_finance_users_reallocate_from_one_field_at_once(year, fields, attem
             reason="Umschichtung",
             by=user,
             idempotency_key=key,
-        )
+        ).transfer
 
     outcomes = run_at_once(
         reallocate(first, fields[1], "first"), reallocate(second, fields[2], "second")
@@ -159,7 +159,7 @@ def _commit(application, by, key, amount):
 def _allocate(year, field, by, key, amount):
     return lambda: services.allocate(
         fiscal_year=year, action_field=field, amount=D(amount), by=by, idempotency_key=key
-    )
+    ).transfer
 
 
 @pytest.mark.applications_unchecked  # bare commitments, without the round's approval
@@ -233,7 +233,7 @@ def test_a_transfer_is_reversed_once_when_two_people_reverse_it_at_once(year, fi
     def reverse(key):
         return lambda: services.reverse_transfer(
             transfer=allocation, by=finance, reason="Fehlbuchung", idempotency_key=key
-        )
+        ).transfer
 
     outcomes = run_at_once(reverse("rev-1"), reverse("rev-2"))
 
@@ -252,7 +252,7 @@ def test_two_budget_changes_at_once_both_book_their_difference(year, attempt):
     def set_budget(user, amount, key):
         return lambda: services.set_budget(
             fiscal_year=year, amount=D(amount), by=user, idempotency_key=key
-        )
+        ).transfer
 
     outcomes = run_at_once(
         set_budget(first, "12000.00", "raise"), set_budget(second, "9500.00", "lower")

@@ -65,7 +65,7 @@ def allocate(year, field, amount, finance, reason=""):
         by=finance,
         idempotency_key=key(),
         reason=reason,
-    )
+    ).transfer
 
 
 def approved_application(year, field, amount):
@@ -78,14 +78,19 @@ def approved_application(year, field, amount):
     return force_approval(application, amount)
 
 
+def body(response):
+    """The file of an export response (streamed: CSV as it is written, XLSX from its file)."""
+    return b"".join(response.streaming_content)
+
+
 def read_csv(response):
     assert response["Content-Type"].startswith("text/csv")
-    text = response.content.decode("utf-8")
+    text = body(response).decode("utf-8")
     return list(csv.reader(io.StringIO(text)))
 
 
 def read_xlsx(response):
-    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    workbook = openpyxl.load_workbook(io.BytesIO(body(response)))
     sheet = workbook.active
     return [[cell.value for cell in row] for row in sheet.iter_rows()], sheet
 
@@ -198,7 +203,7 @@ def test_the_export_names_applications_and_reversals(finance_client, year, field
     mistake = allocate(year, field, "50.00", finance)
     reversal = services.reverse_transfer(
         transfer=mistake, by=finance, reason="Fehlbuchung", idempotency_key=key()
-    )
+    ).transfer
     rows = read_csv(finance_client.get(reverse("ledger:export_csv", args=[year.pk])))
     by_number = {row[0]: dict(zip(HEADER, row, strict=True)) for row in rows[1:]}
     commitment = by_number["3"]

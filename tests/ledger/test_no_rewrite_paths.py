@@ -26,7 +26,7 @@ def booked():
         amount=Decimal("100.00"),
         by=finance,
         idempotency_key="k1",
-    )
+    ).transfer
     return finance, transfer
 
 

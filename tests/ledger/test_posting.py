@@ -15,9 +15,9 @@ from fund_manager.funds.models import FiscalYear
 from fund_manager.ledger import services
 from fund_manager.ledger.errors import ClosedYear, IdempotencyConflict, InsufficientFunds
 from fund_manager.ledger.models import Account, AccountKind, Transfer, TransferKind
-from fund_manager.ledger.posting import GENESIS, account_for, content_hash, post_transfer
+from fund_manager.ledger.posting import GENESIS, content_hash, post_transfer
 from fund_manager.ledger.verification import verify_year
-from tests.factories import ActionFieldFactory, FiscalYearFactory, funded_year
+from tests.factories import ActionFieldFactory, FiscalYearFactory, account_for, funded_year
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def book(year, finance, source, target, amount, key="key-1", **kwargs):
         by=finance,
         idempotency_key=key,
         **kwargs,
-    )
+    ).transfer
 
 
 def balance_of(account):
@@ -332,7 +332,7 @@ def test_a_repeated_key_is_answered_after_the_year_closed(year, finance, field):
         amount=Decimal("10.00"),
         by=finance,
         idempotency_key="alloc",
-    )
+    ).transfer
     services.close_fiscal_year(
         fiscal_year=year,
         by=finance,
@@ -347,7 +347,7 @@ def test_a_repeated_key_is_answered_after_the_year_closed(year, finance, field):
         amount=Decimal("10.00"),
         by=finance,
         idempotency_key="alloc",
-    )
+    ).transfer
 
     assert again.pk == first.pk
     assert ledger_state() == before
@@ -489,7 +489,7 @@ def test_defect_08_every_ledger_service_refuses_a_control_character(year, financ
             by=finance,
             idempotency_key="k",
             reason=bad,
-        ),
+        ).transfer,
         "allocate": lambda: services.allocate(
             fiscal_year=year,
             action_field=field,
@@ -497,7 +497,7 @@ def test_defect_08_every_ledger_service_refuses_a_control_character(year, financ
             by=finance,
             idempotency_key="k",
             reason=bad,
-        ),
+        ).transfer,
         "reallocate": lambda: services.reallocate(
             fiscal_year=year,
             from_field=field,
@@ -506,13 +506,13 @@ def test_defect_08_every_ledger_service_refuses_a_control_character(year, financ
             reason=bad,
             by=finance,
             idempotency_key="k",
-        ),
+        ).transfer,
         "reverse": lambda: services.reverse_transfer(
             transfer=Transfer.objects.get(idempotency_key="setup"),
             by=finance,
             reason=bad,
             idempotency_key="k",
-        ),
+        ).transfer,
         "close": lambda: services.close_fiscal_year(
             fiscal_year=year, by=finance, reason=bad, idempotency_key="k"
         ),

@@ -268,7 +268,7 @@ def plan(model, operation):
         (amount,) = args
         call = lambda: services.set_budget(  # noqa: E731
             fiscal_year=w.year, amount=amount, by=w.finance, idempotency_key=key
-        )
+        ).transfer
         if not (isinstance(amount, Decimal) and amount >= 0 and amount == amount.quantize(CENT)):
             return call, InvalidInput, None, [], False
         difference = amount - model.budget
@@ -286,7 +286,7 @@ def plan(model, operation):
             amount=amount,
             by=by,
             idempotency_key=key,
-        )
+        ).transfer
         if name == "intruder":
             return call, NotPermitted, None, [], False
         move = ("unallocated", ("available", w.fields[index].pk))
@@ -301,7 +301,7 @@ def plan(model, operation):
             reason=reason,
             by=w.finance,
             idempotency_key=key,
-        )
+        ).transfer
         if source == target or not reason.strip():
             return call, InvalidInput, None, [], False
         move = (("available", w.fields[source].pk), ("available", w.fields[target].pk))
@@ -323,7 +323,7 @@ def plan(model, operation):
         original = Transfer.objects.get(pk=booking.pk)
         call = lambda: services.reverse_transfer(  # noqa: E731
             transfer=original, by=w.finance, reason="Storno", idempotency_key=key
-        )
+        ).transfer
         if booking.kind in APPLICATION_KINDS:
             # Defect 2: an application's money moves only through the application's services.
             return call, TiedToApplication, None, [], False

@@ -120,13 +120,13 @@ def test_set_budget_books_the_difference_up_and_down(finance):
 
     first = services.set_budget(
         fiscal_year=year, amount=D("1000.00"), by=finance, idempotency_key="b1"
-    )
+    ).transfer
     raised = services.set_budget(
         fiscal_year=year, amount=D("1500.50"), by=finance, idempotency_key="b2", reason="Nachtrag"
-    )
+    ).transfer
     lowered = services.set_budget(
         fiscal_year=year, amount=D("1200.25"), by=finance, idempotency_key="b3"
-    )
+    ).transfer
 
     year.refresh_from_db()
     assert year.budget == D("1200.25")
@@ -162,12 +162,12 @@ def test_set_budget_is_idempotent(finance):
     year = FiscalYearFactory(year=2030)
     first = services.set_budget(
         fiscal_year=year, amount=D("800.00"), by=finance, idempotency_key="b"
-    )
+    ).transfer
     before = ledger_state()
 
     again = services.set_budget(
         fiscal_year=year, amount=D("800.00"), by=finance, idempotency_key="b"
-    )
+    ).transfer
 
     assert again.pk == first.pk
     assert ledger_state() == before
@@ -181,7 +181,7 @@ def test_set_budget_answers_a_repeated_key_by_its_own_first_request(finance):
     year = FiscalYearFactory(year=2030)
     first = services.set_budget(
         fiscal_year=year, amount=D("800.00"), by=finance, idempotency_key="a"
-    )
+    ).transfer
     services.set_budget(fiscal_year=year, amount=D("900.00"), by=finance, idempotency_key="b")
     before = ledger_state()
 
@@ -191,7 +191,7 @@ def test_set_budget_answers_a_repeated_key_by_its_own_first_request(finance):
     # The retry of the very first request gets the first booking.
     retry = services.set_budget(
         fiscal_year=year, amount=D("800.00"), by=finance, idempotency_key="a"
-    )
+    ).transfer
     assert retry.pk == first.pk
     assert ledger_state() == before
 
@@ -218,7 +218,7 @@ def test_set_budget_refuses_a_non_finite_amount(year, finance, amount):
     outcome = refuse_or_explain(
         lambda: services.set_budget(
             fiscal_year=year, amount=amount, by=finance, idempotency_key="bad"
-        )
+        ).transfer
     )
 
     assert set(outcome.fields) == {"amount"}
@@ -234,7 +234,7 @@ def test_set_budget_refuses_an_amount_beyond_what_a_money_field_holds(finance):
     outcome = refuse_or_explain(
         lambda: services.set_budget(
             fiscal_year=year, amount=D("1000000000000.00"), by=finance, idempotency_key="huge"
-        )
+        ).transfer
     )
 
     assert set(outcome.fields) == {"amount"}
@@ -288,7 +288,7 @@ def test_allocate_and_reallocate_move_exact_amounts(year, finance, fields):
         reason="Umschichtung laut Beschluss",
         by=finance,
         idempotency_key="r",
-    )
+    ).transfer
 
     assert moved.kind == TransferKind.REALLOCATION
     assert moved.reason == "Umschichtung laut Beschluss"
@@ -350,7 +350,7 @@ def test_a_bad_amount_is_refused_by_every_service(
     calls = {
         "allocate": lambda: services.allocate(
             fiscal_year=year, action_field=fields[0], amount=amount, by=finance, idempotency_key="k"
-        ),
+        ).transfer,
         "reallocate": lambda: services.reallocate(
             fiscal_year=year,
             from_field=fields[0],
@@ -359,7 +359,7 @@ def test_a_bad_amount_is_refused_by_every_service(
             reason="Umschichtung",
             by=finance,
             idempotency_key="k",
-        ),
+        ).transfer,
         "commit": lambda: services.commit(
             application=application, amount=amount, by=finance, idempotency_key="k", reason="x"
         ),
@@ -452,14 +452,14 @@ def test_reallocate_needs_a_reason(year, finance, fields, reason):
 FINANCE_OPERATIONS = {
     "set_budget": lambda c: services.set_budget(
         fiscal_year=c["year"], amount=D("20000.00"), by=c["user"], idempotency_key="k"
-    ),
+    ).transfer,
     "allocate": lambda c: services.allocate(
         fiscal_year=c["year"],
         action_field=c["fields"][2],
         amount=D("1.00"),
         by=c["user"],
         idempotency_key="k",
-    ),
+    ).transfer,
     "reallocate": lambda c: services.reallocate(
         fiscal_year=c["year"],
         from_field=c["fields"][0],
@@ -468,7 +468,7 @@ FINANCE_OPERATIONS = {
         reason="Umschichtung",
         by=c["user"],
         idempotency_key="k",
-    ),
+    ).transfer,
     "reverse_transfer": lambda c: services.reverse_transfer(
         transfer=Transfer.objects.get(
             fiscal_year=c["year"], kind=TransferKind.ALLOCATION, target__action_field=c["fields"][1]
@@ -476,7 +476,7 @@ FINANCE_OPERATIONS = {
         by=c["user"],
         reason="Fehlbuchung",
         idempotency_key="k",
-    ),
+    ).transfer,
     "close_fiscal_year": lambda c: services.close_fiscal_year(
         fiscal_year=c["year"], by=c["user"], reason="Abschluss", idempotency_key="k"
     ),
@@ -614,11 +614,11 @@ def test_a_reversal_mirrors_the_original_and_names_it(year, finance, fields):
         reason="Umschichtung",
         by=finance,
         idempotency_key="move",
-    )
+    ).transfer
 
     reversal = services.reverse_transfer(
         transfer=original, by=finance, reason="Falscher Betrag", idempotency_key="rev"
-    )
+    ).transfer
 
     assert reversal.kind == TransferKind.REVERSAL
     assert (reversal.source, reversal.target) == (original.target, original.source)
@@ -638,12 +638,12 @@ def test_a_reversal_is_idempotent(year, finance, fields):
     allocation = Transfer.objects.get(kind=TransferKind.ALLOCATION, target__action_field=fields[1])
     first = services.reverse_transfer(
         transfer=allocation, by=finance, reason="Fehlbuchung", idempotency_key="rev"
-    )
+    ).transfer
     before = ledger_state()
 
     again = services.reverse_transfer(
         transfer=allocation, by=finance, reason="Fehlbuchung", idempotency_key="rev"
-    )
+    ).transfer
 
     assert again.pk == first.pk
     assert ledger_state() == before
@@ -679,7 +679,7 @@ def test_a_reversal_of_a_reversal_is_refused(year, finance, fields):
     allocation = Transfer.objects.get(kind=TransferKind.ALLOCATION, target__action_field=fields[1])
     reversal = services.reverse_transfer(
         transfer=allocation, by=finance, reason="Fehlbuchung", idempotency_key="rev"
-    )
+    ).transfer
     before = ledger_state()
 
     with pytest.raises(NotReversible):
@@ -758,14 +758,14 @@ def close(year, finance, key="close", **kwargs):
 CLOSED_YEAR_OPERATIONS = {
     "set_budget": lambda c: services.set_budget(
         fiscal_year=c["year"], amount=D("20000.00"), by=c["user"], idempotency_key="late"
-    ),
+    ).transfer,
     "allocate": lambda c: services.allocate(
         fiscal_year=c["year"],
         action_field=c["fields"][2],
         amount=D("1.00"),
         by=c["user"],
         idempotency_key="late",
-    ),
+    ).transfer,
     "reallocate": lambda c: services.reallocate(
         fiscal_year=c["year"],
         from_field=c["fields"][0],
@@ -774,7 +774,7 @@ CLOSED_YEAR_OPERATIONS = {
         reason="Umschichtung",
         by=c["user"],
         idempotency_key="late",
-    ),
+    ).transfer,
     "commit": lambda c: services.commit(
         application=c["application"],
         amount=D("1.00"),
@@ -787,7 +787,7 @@ CLOSED_YEAR_OPERATIONS = {
         by=c["user"],
         reason="Fehler",
         idempotency_key="late",
-    ),
+    ).transfer,
 }
 
 
@@ -1009,7 +1009,7 @@ def test_every_refusal_is_a_domain_error_with_a_message(year, finance, fields):
             amount=D("99999.00"),
             by=finance,
             idempotency_key="x",
-        ),
+        ).transfer,
         lambda: services.reallocate(
             fiscal_year=year,
             from_field=fields[0],
@@ -1018,10 +1018,10 @@ def test_every_refusal_is_a_domain_error_with_a_message(year, finance, fields):
             reason="x",
             by=finance,
             idempotency_key="y",
-        ),
+        ).transfer,
         lambda: services.set_budget(
             fiscal_year=year, amount=D("-1.00"), by=finance, idempotency_key="z"
-        ),
+        ).transfer,
     ]
     for attempt in attempts:
         with pytest.raises(DomainError) as refused:

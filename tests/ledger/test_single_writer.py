@@ -196,7 +196,7 @@ def test_the_scan_sees_the_one_writer_and_the_whole_code_base():
 
     # Without these the test above would pass for the wrong reason.
     assert MONEY_WRITER in sources
-    assert {"fund_manager/ledger/services.py", "fund_manager/funds/demo.py"} <= set(sources)
+    assert {"fund_manager/ledger/services.py", "fund_manager/demo/seeder.py"} <= set(sources)
     assert any(path.startswith("policies/") for path in sources)
     assert not any("/migrations/" in path for path in sources)
     found = {what for _line, what in money_writes(sources[MONEY_WRITER])}

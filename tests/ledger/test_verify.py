@@ -8,11 +8,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Q
 
+from fund_manager.applications.ledger_check import HOLDING_STATES
 from fund_manager.applications.models import Application
 from fund_manager.funds.models import FiscalYear
 from fund_manager.ledger import services
 from fund_manager.ledger.models import Transfer
-from fund_manager.ledger.verification import HOLDING_STATES
 from fund_manager.ledger.verification import verify_ledger as verify_all
 from tests.factories import (
     ActionFieldFactory,

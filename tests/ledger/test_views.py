@@ -58,7 +58,7 @@ def allocate(year, field, amount, finance, reason=""):
         by=finance,
         idempotency_key=key(),
         reason=reason,
-    )
+    ).transfer
 
 
 def committed_application(year, field, amount, finance):
@@ -309,7 +309,7 @@ def test_every_figure_links_to_the_transfers_behind_it(
         reason="Umschichtung",
         by=finance,
         idempotency_key=key(),
-    )
+    ).transfer
     application = committed_application(year, field_a, "300.00", finance)
     response = finance_client.get(reverse("ledger:balances", args=[year.pk]))
     allocated, available, committed, disbursed, refunded = row_links(response, "Ankommen")
@@ -334,7 +334,7 @@ def test_the_allocated_figure_links_to_reversals_too(finance_client, year, field
     wrong = allocate(year, field_a, "1000.00", finance)
     reversal = services.reverse_transfer(
         transfer=wrong, by=finance, reason="Falsches Feld", idempotency_key=key()
-    )
+    ).transfer
     right = allocate(year, field_a, "300.00", finance)
     response = finance_client.get(reverse("ledger:balances", args=[year.pk]))
     assert row_figures(response, "Ankommen")[0] == eur("300,00")

@@ -5,7 +5,12 @@ import datetime
 import pytest
 from django.utils import translation
 
-from policies.dates import project_date_errors, project_date_window
+from policies.dates import (
+    END_BEFORE_START,
+    end_before_start_error,
+    project_date_errors,
+    project_date_window,
+)
 
 D = datetime.date
 
@@ -58,3 +63,29 @@ def test_defect_07_the_message_names_the_window_in_german_and_english():
         (message,) = project_date_errors({"end_date": D(9999, 12, 1)}, fiscal_year=2026)["end_date"]
     assert "01/01/2025" in message
     assert "12/31/2028" in message
+
+
+# --- end before start (issue 10: one copy of the rule) -----------------------------------------
+@pytest.mark.parametrize(
+    ("start", "end", "refused"),
+    [
+        pytest.param(D(2026, 5, 2), D(2026, 5, 1), True, id="a-day-before"),
+        pytest.param(D(2026, 5, 1), D(2026, 5, 1), False, id="same-day"),
+        pytest.param(D(2026, 5, 1), D(2026, 12, 31), False, id="in-order"),
+        pytest.param(None, D(2026, 5, 1), False, id="no-start"),
+        pytest.param(D(2026, 5, 1), None, False, id="no-end"),
+        pytest.param(None, None, False, id="none"),
+    ],
+)
+def test_end_before_start_is_refused_with_one_message(start, end, refused):
+    error = end_before_start_error(start, end)
+
+    assert error == (END_BEFORE_START if refused else None)
+
+
+def test_end_before_start_speaks_german():
+    with translation.override("de"):
+        message = str(end_before_start_error(D(2026, 5, 2), D(2026, 5, 1)))
+
+    assert message != "The project cannot end before it starts."
+    assert "Projekt" in message

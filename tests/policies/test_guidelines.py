@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from policies import guidelines
+from policies.findings import FAIL, PASS
 from policies.guidelines import GuidelineError, NoGuidelineInForce, in_force, load
-from policies.rules import FAIL, PASS, evaluate
+from policies.rules import evaluate
 from tests.policies.test_rules import ELIGIBLE
 
 D = datetime.date

@@ -11,22 +11,19 @@ from hypothesis import strategies as st
 from fund_manager.applications.models import Application
 from fund_manager.organisations.models import Organisation
 from policies import guidelines
-from policies.rules import (
+from policies.findings import (
     APPLICANT_KINDS,
     FAIL,
     PASS,
     PROJECT_KINDS,
     REVIEW,
-    RULES,
     Facts,
     Finding,
-    add_months,
-    blocking,
-    evaluate,
-    period_end,
 )
-from policies.rules import money as rules_money
-from policies.rules import percent as rules_percent
+from policies.guideline_values import money as rules_money
+from policies.guideline_values import percent as rules_percent
+from policies.periods import add_months, period_end
+from policies.rules import RULES, blocking, evaluate
 
 D = datetime.date
 TODAY = D(2031, 5, 15)

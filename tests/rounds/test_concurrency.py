@@ -26,6 +26,7 @@ from tests.rounds.test_services import (
     in_session,
     vote,
 )
+from workflows import rounds as round_use_cases
 
 pytestmark = [
     pytest.mark.postgres,
@@ -69,7 +70,7 @@ def test_all_members_voting_on_all_items_at_once_lose_no_vote(setting):
         for item in items
         for member, choice in zip(members, choices[item.pk], strict=True)
     }
-    services.close_session(funding_round=setting["round"], by=setting["chair"])
+    round_use_cases.close_session(funding_round=setting["round"], by=setting["chair"])
     results = {}
     for item in items:
         item.refresh_from_db()
@@ -109,8 +110,8 @@ def test_two_clicks_on_close_book_the_commitments_once(setting):
     vote(setting, items[2], ("no", "no", "yes", None))  # rejected
 
     outcomes = run_at_once(
-        lambda: services.close_session(funding_round=setting["round"], by=chair),
-        lambda: services.close_session(funding_round=setting["round"], by=chair),
+        lambda: round_use_cases.close_session(funding_round=setting["round"], by=chair),
+        lambda: round_use_cases.close_session(funding_round=setting["round"], by=chair),
     )
 
     closed = [o for o in outcomes if isinstance(o, FundingRound)]
@@ -148,7 +149,7 @@ def test_a_vote_while_the_chair_closes_is_refused_cleanly(setting, monkeypatch):
         return services.cast_vote(item=item, choice="no", by=late)
 
     closed, voted = run_at_once(
-        lambda: services.close_session(funding_round=setting["round"], by=chair), late_vote
+        lambda: round_use_cases.close_session(funding_round=setting["round"], by=chair), late_vote
     )
 
     assert isinstance(closed, FundingRound), closed

@@ -23,6 +23,7 @@ from tests.conftest import module_data
 from tests.factories import OrganisationFactory, provider_user, user_with_role
 from tests.rounds.conftest import build_setting
 from tests.rounds.test_session import eligible_application, in_session, vote_all
+from workflows import rounds as round_use_cases
 
 # The documents' URLs until they are included in the root URLconf (then this adds nothing).
 urlpatterns = list(root_urls.urlpatterns)
@@ -99,7 +100,7 @@ def decided():
     for member, choice in ((chair, "yes"), (third, "yes"), (fourth, "abstain")):
         services.cast_vote(item=item_a, choice=choice, by=member)
     vote_all(setting, item_b, ["no", "no", "yes", "no"])
-    funding_round = services.close_session(funding_round=setting["round"], by=chair)
+    funding_round = round_use_cases.close_session(funding_round=setting["round"], by=chair)
     # The project runs until 31 August: the proof of use is due at the end of February.
     Application.objects.filter(pk=first.pk).update(
         start_date=datetime.date(year, 3, 1), end_date=datetime.date(year, 8, 31)
@@ -283,7 +284,7 @@ def test_the_decision_is_mailed_to_the_applicant_after_commit(
 def test_defect_08_documents_leave_out_what_xml_cannot_carry(monkeypatch):
     """Texts stored before control characters were refused never reach a PDF (its metadata
     is XML)."""
-    from fund_manager.rounds import documents as docs
+    from fund_manager.core import documents as docs
 
     seen = {}
     real_html = docs.weasyprint.HTML

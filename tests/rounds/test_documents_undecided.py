@@ -12,6 +12,7 @@ from fund_manager.rounds.models import ItemState, RoundState
 from tests.factories import provider_user
 from tests.rounds.test_documents import minutes_url, notice_url
 from tests.rounds.test_session import eligible_application, in_session
+from workflows import rounds as round_use_cases
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.rounds.test_documents")]
 
@@ -41,7 +42,7 @@ def test_an_undecided_application_has_no_notice_to_download(client, setting):
 def test_a_deferred_item_sends_no_mail(setting, django_capture_on_commit_callbacks):
     (item,) = in_session(setting, eligible_application(setting))
     services.defer_item(item=item, by=setting["chair"])
-    services.close_session(funding_round=setting["round"], by=setting["chair"])
+    round_use_cases.close_session(funding_round=setting["round"], by=setting["chair"])
     item.refresh_from_db()
     assert item.state == ItemState.DEFERRED
     mail.outbox.clear()

@@ -21,6 +21,7 @@ from fund_manager.rounds.models import Entitlement, RoundState, SteeringGroup, S
 from fund_manager.rounds.services.membership import SteeringGroupError
 from tests.conftest import module_data
 from tests.factories import FundFactory, UserFactory, funded_year, provider_user, user_with_role
+from workflows import rounds as round_use_cases
 
 pytestmark = pytest.mark.django_db
 YEAR = 2024
@@ -525,8 +526,8 @@ def test_a_seat_ended_after_the_session_opened_leaves_its_entitlements_as_they_w
         by=office,
     )
     services.open_round(funding_round=funding_round, by=office)
-    services.close_submissions(funding_round=funding_round, by=office)
-    services.open_session(funding_round=funding_round, by=chair)
+    round_use_cases.close_submissions(funding_round=funding_round, by=office)
+    round_use_cases.open_session(funding_round=funding_round, by=chair)
     funding_round.refresh_from_db()
     assert funding_round.state == RoundState.IN_SESSION
 

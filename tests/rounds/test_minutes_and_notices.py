@@ -35,7 +35,7 @@ from fund_manager.rounds.models import (
 )
 from tests.factories import FundFactory, funded_year, user_with_role
 from tests.rounds.test_session import eligible_application, vote_all
-from workflows import services as process
+from workflows import rounds as round_use_cases
 from workflows.flows import RoundFlow
 
 pytestmark = pytest.mark.django_db
@@ -82,15 +82,17 @@ def to_state(setting, state):
     current = steps.index(fresh(funding_round).state)
     for step in steps[current + 1 : steps.index(state) + 1]:
         if step == "closed":
-            services.close_submissions(funding_round=funding_round, by=setting["office"])
+            round_use_cases.close_submissions(funding_round=funding_round, by=setting["office"])
         elif step == "in_session":
-            services.open_session(funding_round=funding_round, by=chair)
+            round_use_cases.open_session(funding_round=funding_round, by=chair)
         elif step == "decided":
             for item in funding_round.items.all():
                 vote_all(setting, item, ["no"] * 4)
-            services.close_session(funding_round=funding_round, by=chair)
+            round_use_cases.close_session(funding_round=funding_round, by=chair)
         else:
-            services.sign_minutes(funding_round=funding_round, minute_taker="Paula", by=chair)
+            round_use_cases.sign_minutes(
+                funding_round=funding_round, minute_taker="Paula", by=chair
+            )
     return fresh(funding_round)
 
 
@@ -283,7 +285,7 @@ def assert_not_opened(setting):
     assert not Entitlement.objects.filter(round=funding_round).exists()
     assert not Recusal.objects.exists()
     assert "round.session_opened" not in actions(funding_round)
-    prepare = process.round_task(funding_round, RoundFlow.prepare)
+    prepare = round_use_cases.round_task(funding_round, RoundFlow.prepare)
     assert (prepare.status, prepare.owner) == (STATUS.ASSIGNED, setting["chair"])
 
 
@@ -295,7 +297,7 @@ def test_a_session_without_any_voting_seat_is_not_opened(setting, how):
 
     # Without a voting seat on the session day nobody may chair it (the chair seat must vote).
     with pytest.raises(NotPermitted):
-        services.open_session(funding_round=setting["round"], by=setting["chair"])
+        round_use_cases.open_session(funding_round=setting["round"], by=setting["chair"])
 
     assert_not_opened(setting)
 
@@ -317,12 +319,14 @@ def test_the_deputy_who_led_the_session_signs_and_the_minutes_say_so(setting):
     opened(setting, eligible_application(setting))
     to_state(setting, "closed")
     funding_round = setting["round"]
-    services.open_session(funding_round=funding_round, by=deputy)
+    round_use_cases.open_session(funding_round=funding_round, by=deputy)
     for item in funding_round.items.all():
         vote_all(setting, item, ["no"] * 4)
-    services.close_session(funding_round=funding_round, by=deputy)
+    round_use_cases.close_session(funding_round=funding_round, by=deputy)
 
-    services.sign_minutes(funding_round=funding_round, minute_taker="Paula Protokoll", by=deputy)
+    round_use_cases.sign_minutes(
+        funding_round=funding_round, minute_taker="Paula Protokoll", by=deputy
+    )
 
     assert minutes_row(funding_round)[::3] == (RoundState.MINUTED, deputy.pk)
     context = documents.minutes_context(fresh(funding_round))
@@ -343,12 +347,14 @@ def test_the_chair_signs_the_minutes_of_a_session_the_deputy_led(setting):
     opened(setting, eligible_application(setting))
     to_state(setting, "closed")
     funding_round = setting["round"]
-    services.open_session(funding_round=funding_round, by=deputy)
+    round_use_cases.open_session(funding_round=funding_round, by=deputy)
     for item in funding_round.items.all():
         vote_all(setting, item, ["no"] * 4)
-    services.close_session(funding_round=funding_round, by=deputy)
+    round_use_cases.close_session(funding_round=funding_round, by=deputy)
 
-    services.sign_minutes(funding_round=funding_round, minute_taker="Paula Protokoll", by=chair)
+    round_use_cases.sign_minutes(
+        funding_round=funding_round, minute_taker="Paula Protokoll", by=chair
+    )
 
     assert minutes_row(funding_round)[::3] == (RoundState.MINUTED, chair.pk)
     context = documents.minutes_context(fresh(funding_round))
@@ -361,11 +367,13 @@ def test_a_deputy_standing_in_for_a_vacant_chair_is_named_deputy_in_the_minutes(
     opened(setting, eligible_application(setting))
     to_state(setting, "closed")
     funding_round = setting["round"]
-    services.open_session(funding_round=funding_round, by=deputy)
+    round_use_cases.open_session(funding_round=funding_round, by=deputy)
     for item in funding_round.items.all():
         vote_all(setting, item, ["no"] * 4)
-    services.close_session(funding_round=funding_round, by=deputy)
-    services.sign_minutes(funding_round=funding_round, minute_taker="Paula Protokoll", by=deputy)
+    round_use_cases.close_session(funding_round=funding_round, by=deputy)
+    round_use_cases.sign_minutes(
+        funding_round=funding_round, minute_taker="Paula Protokoll", by=deputy
+    )
 
     html = documents.minutes_html(fresh(funding_round))
 
@@ -393,10 +401,10 @@ def test_only_the_chair_or_the_deputy_signs(setting, who):
     }[who]()
 
     with pytest.raises(NotPermitted):
-        services.sign_minutes(funding_round=funding_round, minute_taker="Paula", by=user)
+        round_use_cases.sign_minutes(funding_round=funding_round, minute_taker="Paula", by=user)
 
     assert_not_signed(funding_round)
-    sign = process.round_task(funding_round, RoundFlow.sign)
+    sign = round_use_cases.round_task(funding_round, RoundFlow.sign)
     assert (sign.status, sign.owner) == (STATUS.ASSIGNED, setting["chair"])
 
 
@@ -408,7 +416,7 @@ def test_the_minutes_are_not_signed_before_the_session_closed(setting, state):
     chair = setting["chair"]
 
     with pytest.raises(services.RoundError) as refused:
-        services.sign_minutes(funding_round=funding_round, minute_taker="Paula", by=chair)
+        round_use_cases.sign_minutes(funding_round=funding_round, minute_taker="Paula", by=chair)
 
     assert refused.value.code == "round_error"
 

@@ -31,6 +31,7 @@ from tests.rounds.test_minutes_and_notices import (
     to_state,
 )
 from tests.rounds.test_session import eligible_application
+from workflows import rounds as round_use_cases
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -62,7 +63,7 @@ def test_the_chair_signs_the_minutes(decided, typed, stored):
     assert "wird bei der Unterzeichnung festgehalten" in html
     started = timezone.now()
 
-    signed = services.sign_minutes(funding_round=funding_round, minute_taker=typed, by=chair)
+    signed = round_use_cases.sign_minutes(funding_round=funding_round, minute_taker=typed, by=chair)
 
     assert signed.state == RoundState.MINUTED
     state, minute_taker, signed_at, signed_by = minutes_row(funding_round)
@@ -81,11 +82,15 @@ def test_the_chair_signs_the_minutes(decided, typed, stored):
 
 def test_the_minutes_are_signed_once(decided):
     funding_round, chair = decided["round"], decided["chair"]
-    services.sign_minutes(funding_round=funding_round, minute_taker="Paula Protokoll", by=chair)
+    round_use_cases.sign_minutes(
+        funding_round=funding_round, minute_taker="Paula Protokoll", by=chair
+    )
     first = minutes_row(funding_round)
 
     with pytest.raises(services.RoundError) as refused:
-        services.sign_minutes(funding_round=funding_round, minute_taker="Someone Else", by=chair)
+        round_use_cases.sign_minutes(
+            funding_round=funding_round, minute_taker="Someone Else", by=chair
+        )
 
     assert refused.value.code == "round_error"
     assert minutes_row(funding_round) == first
@@ -97,7 +102,9 @@ def test_the_minute_taker_must_be_named_in_at_most_200_characters(decided, typed
     funding_round = decided["round"]
 
     with pytest.raises(InvalidInput) as refused:
-        services.sign_minutes(funding_round=funding_round, minute_taker=typed, by=decided["chair"])
+        round_use_cases.sign_minutes(
+            funding_round=funding_round, minute_taker=typed, by=decided["chair"]
+        )
 
     assert list(refused.value.fields) == ["minute_taker"]
     assert_not_signed(funding_round)

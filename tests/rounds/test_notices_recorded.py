@@ -33,6 +33,7 @@ from tests.rounds.test_minutes_and_notices import (
     today,
 )
 from tests.rounds.test_session import eligible_application, vote_all
+from workflows import rounds as round_use_cases
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -52,7 +53,7 @@ def notices():
     vote_all(setting, items[0], ["yes"] * 4)
     vote_all(setting, items[1], ["no"] * 4)
     services.defer_item(item=items[2], by=chair)
-    services.close_session(funding_round=setting["round"], by=chair)
+    round_use_cases.close_session(funding_round=setting["round"], by=chair)
     states = [AgendaItem.objects.get(pk=item.pk).state for item in items]
     assert states == [ItemState.APPROVED, ItemState.REJECTED, ItemState.DEFERRED]
     return {**setting, "items": [AgendaItem.objects.get(pk=item.pk) for item in items]}
@@ -77,7 +78,9 @@ def test_the_office_records_when_each_notice_arrived_and_may_correct_it(notices)
     assert not [a for a in actions(approved) if "notice" in a]
 
     # After the minutes are signed, and a few days later, the day is corrected.
-    services.sign_minutes(funding_round=funding_round, minute_taker="Paula", by=notices["chair"])
+    round_use_cases.sign_minutes(
+        funding_round=funding_round, minute_taker="Paula", by=notices["chair"]
+    )
     first_day = today()
     with time_machine.travel(timezone.now() + 3 * DAY, tick=False):
         corrected = today() - DAY

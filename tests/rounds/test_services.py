@@ -41,6 +41,7 @@ from tests.factories import (
     provider_user,
     user_with_role,
 )
+from workflows import rounds as round_use_cases
 from workflows import services as process
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +54,6 @@ AVAILABLE = D("1000.00")
 
 def eligible_application(setting, organisation=None, amounts=None, field=None):
     """Submitted by a provider and found eligible by the office (through the workflow)."""
-    from fund_manager.applications import services as application_services
 
     amounts = amounts or (D("600.00"),)
     organisation = organisation or OrganisationFactory()
@@ -66,7 +66,7 @@ def eligible_application(setting, organisation=None, amounts=None, field=None):
         own_funds=D("0.00"),
         cost_items=list(amounts),
     )
-    application_services.submit_application(application=application, by=provider)
+    process.submit_application(application=application, by=provider)
     task = process.claim_check(task=process.open_task(application), by=setting["office"])
     return process.complete_check(task=task, by=setting["office"], outcome="eligible")
 
@@ -92,8 +92,8 @@ def on_agenda(setting, *applications, funding_round=None):
 def in_session(setting, *applications, funding_round=None):
     funding_round = funding_round or setting["round"]
     items = on_agenda(setting, *applications, funding_round=funding_round)
-    services.close_submissions(funding_round=funding_round, by=setting["office"])
-    services.open_session(funding_round=funding_round, by=setting["chair"])
+    round_use_cases.close_submissions(funding_round=funding_round, by=setting["office"])
+    round_use_cases.open_session(funding_round=funding_round, by=setting["chair"])
     funding_round.refresh_from_db()
     return [AgendaItem.objects.select_related("round").get(pk=item.pk) for item in items]
 
@@ -271,7 +271,7 @@ def test_decision_table(setting, row):
     if row["deferred"]:
         services.defer_item(item=item, by=chair)
 
-    funding_round = services.close_session(funding_round=setting["round"], by=chair)
+    funding_round = round_use_cases.close_session(funding_round=setting["round"], by=chair)
 
     assert funding_round.state == RoundState.DECIDED
     assert funding_round.closed_at is not None
@@ -302,7 +302,7 @@ def test_decision_table(setting, row):
     assert verify_year(setting["year"]) == []
 
 
-# --- quorum: API.md "it answers 409 and books nothing when quorum is missing" ---------------------
+# --- quorum: docs/api.md "it answers 409 and books nothing when quorum is missing" ---------
 NO_QUORUM = [
     pytest.param(case((None,) * 4, {}), id="nobody-voted"),
     pytest.param(case(("yes", "yes", None, None), {}), id="two-of-four-yes"),
@@ -333,7 +333,7 @@ def test_closing_without_quorum_answers_409_and_books_nothing(setting, row):
         services.declare_conflict(item=items[1], by=setting["members"][index])
 
     with pytest.raises(services.RoundError) as refused:
-        services.close_session(funding_round=setting["round"], by=chair)
+        round_use_cases.close_session(funding_round=setting["round"], by=chair)
 
     assert (refused.value.code, refused.value.status_code) == ("quorum_missing", 409)
     assert_nothing_decided(setting, [decided, unquorate], items)
@@ -347,10 +347,10 @@ def test_deferring_the_item_without_quorum_lets_the_session_close(setting):
     vote(setting, items[0], ("yes",) * 4)
     vote(setting, items[1], ("yes", None, None, None))
     with pytest.raises(services.RoundError):
-        services.close_session(funding_round=setting["round"], by=chair)
+        round_use_cases.close_session(funding_round=setting["round"], by=chair)
     services.defer_item(item=items[1], by=chair)
 
-    services.close_session(funding_round=setting["round"], by=chair)
+    round_use_cases.close_session(funding_round=setting["round"], by=chair)
 
     decided.refresh_from_db()
     unquorate.refresh_from_db()
@@ -379,13 +379,13 @@ def test_approvals_at_the_available_limit(setting, proposals, shortfall):
 
     if shortfall:
         with pytest.raises(services.FundingShortfall) as refused:
-            services.close_session(funding_round=setting["round"], by=chair)
+            round_use_cases.close_session(funding_round=setting["round"], by=chair)
         assert refused.value.shortfalls == {setting["field"].code: D(shortfall)}
         assert (refused.value.code, refused.value.status_code) == ("insufficient_funds", 409)
         assert_nothing_decided(setting, applications, items)
         return
 
-    services.close_session(funding_round=setting["round"], by=chair)
+    round_use_cases.close_session(funding_round=setting["round"], by=chair)
     total = sum((D(amount) for amount in proposals), D("0.00"))
     assert balance(setting, AccountKind.AVAILABLE) == AVAILABLE - total
     for application, amount in zip(applications, proposals, strict=True):
@@ -403,10 +403,10 @@ def test_one_cent_less_after_a_shortfall_closes_with_nothing_left(setting):
     services.set_proposal(item=item, amount=D("1000.01"), conditions="", by=chair)
     vote(setting, item, ("yes",) * 4)
     with pytest.raises(services.FundingShortfall):
-        services.close_session(funding_round=setting["round"], by=chair)
+        round_use_cases.close_session(funding_round=setting["round"], by=chair)
 
     services.set_proposal(item=item, amount=D("1000.00"), conditions="", by=chair)
-    services.close_session(funding_round=setting["round"], by=chair)
+    round_use_cases.close_session(funding_round=setting["round"], by=chair)
 
     assert balance(setting, AccountKind.AVAILABLE) == D("0.00")
     assert balance(setting, AccountKind.COMMITTED, application=application) == D("1000.00")
@@ -430,7 +430,7 @@ def test_a_shortfall_in_one_action_field_refuses_the_whole_session(setting):
         vote(setting, item, ("yes",) * 4)
 
     with pytest.raises(services.FundingShortfall) as refused:
-        services.close_session(funding_round=setting["round"], by=chair)
+        round_use_cases.close_session(funding_round=setting["round"], by=chair)
 
     assert refused.value.shortfalls == {other.code: D("0.01")}
     assert_nothing_decided(setting, [exact, over], items)
@@ -447,7 +447,7 @@ def test_ledger_balances_are_exact_after_closing(setting):
     vote(setting, items[1], ("yes", "yes", "yes", "no"))
     vote(setting, items[2], ("no", "no", "yes", "abstain"))  # rejected: nothing booked
 
-    services.close_session(funding_round=setting["round"], by=chair)
+    round_use_cases.close_session(funding_round=setting["round"], by=chair)
 
     assert balance(setting, AccountKind.AVAILABLE) == D("543.22")
     assert balance(setting, AccountKind.COMMITTED, application=applications[0]) == D("123.45")
@@ -588,15 +588,15 @@ def _bring_round_to(setting, state):
         (RoundState.OPEN, lambda: services.open_round(funding_round=funding_round, by=office)),
         (
             RoundState.CLOSED,
-            lambda: services.close_submissions(funding_round=funding_round, by=office),
+            lambda: round_use_cases.close_submissions(funding_round=funding_round, by=office),
         ),
         (
             RoundState.IN_SESSION,
-            lambda: services.open_session(funding_round=funding_round, by=chair),
+            lambda: round_use_cases.open_session(funding_round=funding_round, by=chair),
         ),
         (
             RoundState.DECIDED,
-            lambda: services.close_session(funding_round=funding_round, by=chair),
+            lambda: round_use_cases.close_session(funding_round=funding_round, by=chair),
         ),
     ]
     for target, step in steps:
@@ -734,7 +734,7 @@ def test_open_session_freezes_who_is_entitled(setting):
     services.set_proposal(item=item, amount=D("100.00"), conditions="", by=setting["chair"])
     vote(setting, item, ("yes", "yes", None, None))
     services.cast_vote(item=item, choice="yes", by=last_day)
-    services.close_session(funding_round=setting["round"], by=setting["chair"])
+    round_use_cases.close_session(funding_round=setting["round"], by=setting["chair"])
     item.refresh_from_db()
     assert (item.outcome["eligible_voters"], item.outcome["quorum_needed"]) == (5, 3)
     assert item.state == ItemState.APPROVED
@@ -831,7 +831,7 @@ def test_an_unknown_choice_is_refused(setting, choice):
 
 def test_nobody_votes_before_the_session(setting):
     (item,) = on_agenda(setting, eligible_application(setting))
-    services.close_submissions(funding_round=setting["round"], by=setting["office"])
+    round_use_cases.close_submissions(funding_round=setting["round"], by=setting["office"])
     with pytest.raises(services.RoundError) as refused:
         services.cast_vote(item=item, choice="yes", by=setting["members"][1])
     assert refused.value.code == "session_not_open"
@@ -845,7 +845,7 @@ def test_nobody_acts_on_the_items_after_closing(setting):
     chair = setting["chair"]
     services.set_proposal(item=item, amount=D("100.00"), conditions="", by=chair)
     vote(setting, item, ("yes", "yes", "no", None))
-    services.close_session(funding_round=setting["round"], by=chair)
+    round_use_cases.close_session(funding_round=setting["round"], by=chair)
     item.refresh_from_db()
     before = (item.state, item.outcome, item.proposed_amount, item.deferral_requested)
 
@@ -872,12 +872,12 @@ def test_closing_twice_books_nothing_twice(setting):
     chair = setting["chair"]
     services.set_proposal(item=item, amount=D("100.00"), conditions="", by=chair)
     vote(setting, item, ("yes",) * 4)
-    services.close_session(funding_round=setting["round"], by=chair)
+    round_use_cases.close_session(funding_round=setting["round"], by=chair)
     item.refresh_from_db()
     outcome_then = item.outcome
 
     with pytest.raises(services.RoundError) as refused:
-        services.close_session(funding_round=setting["round"], by=chair)
+        round_use_cases.close_session(funding_round=setting["round"], by=chair)
 
     assert refused.value.code == "session_not_open"
     assert commitments().count() == 1
@@ -892,7 +892,7 @@ def test_closing_twice_books_nothing_twice(setting):
 def test_only_the_chair_of_the_group_opens_and_closes_the_session(setting, who):
     application = eligible_application(setting)
     on_agenda(setting, application)
-    services.close_submissions(funding_round=setting["round"], by=setting["office"])
+    round_use_cases.close_submissions(funding_round=setting["round"], by=setting["office"])
     by = {
         "member": setting["members"][1],
         "office": setting["office"],
@@ -900,11 +900,11 @@ def test_only_the_chair_of_the_group_opens_and_closes_the_session(setting, who):
         "finance": setting["finance"],
     }[who]
     with pytest.raises(NotPermitted):
-        services.open_session(funding_round=setting["round"], by=by)
+        round_use_cases.open_session(funding_round=setting["round"], by=by)
     assert not Entitlement.objects.exists()
-    services.open_session(funding_round=setting["round"], by=setting["chair"])
+    round_use_cases.open_session(funding_round=setting["round"], by=setting["chair"])
     with pytest.raises(NotPermitted):
-        services.close_session(funding_round=setting["round"], by=by)
+        round_use_cases.close_session(funding_round=setting["round"], by=by)
     setting["round"].refresh_from_db()
     assert setting["round"].state == RoundState.IN_SESSION
 
@@ -914,7 +914,7 @@ def test_a_deferred_application_is_decided_in_the_next_round(setting):
     (item,) = in_session(setting, application)
     chair = setting["chair"]
     services.defer_item(item=item, by=chair)
-    services.close_session(funding_round=setting["round"], by=chair)
+    round_use_cases.close_session(funding_round=setting["round"], by=chair)
     application.refresh_from_db()
     assert application.state == State.DEFERRED
 
@@ -930,7 +930,7 @@ def test_a_deferred_application_is_decided_in_the_next_round(setting):
         (again,) = in_session(setting, application, funding_round=second)
         services.set_proposal(item=again, amount=D("250.00"), conditions="", by=chair)
         vote(setting, again, ("yes",) * 4)
-        services.close_session(funding_round=second, by=chair)
+        round_use_cases.close_session(funding_round=second, by=chair)
 
     application.refresh_from_db()
     item.refresh_from_db()

@@ -17,6 +17,7 @@ from tests.factories import (
     provider_user,
     user_with_role,
 )
+from workflows import rounds as round_use_cases
 from workflows import services as process
 
 pytestmark = pytest.mark.django_db
@@ -35,9 +36,8 @@ def eligible_application(setting, organisation=None, amounts=None):
         own_funds=D("0.00"),
         cost_items=list(amounts),
     )
-    from fund_manager.applications import services as application_services
 
-    application_services.submit_application(application=application, by=provider)
+    process.submit_application(application=application, by=provider)
     task = process.claim_check(task=process.open_task(application), by=setting["office"])
     return process.complete_check(task=task, by=setting["office"], outcome="eligible")
 
@@ -48,8 +48,8 @@ def in_session(setting, *applications):
     services.open_round(funding_round=funding_round, by=office)
     by_application = {item.application_id: item for item in funding_round.items.all()}
     items = [by_application[a.pk] for a in applications]
-    services.close_submissions(funding_round=funding_round, by=office)
-    services.open_session(funding_round=funding_round, by=setting["chair"])
+    round_use_cases.close_submissions(funding_round=funding_round, by=office)
+    round_use_cases.open_session(funding_round=funding_round, by=setting["chair"])
     return items
 
 
@@ -67,7 +67,9 @@ def test_a_session_approves_rejects_and_books_the_commitments(setting):
     vote_all(setting, item_a, ["yes", "yes", "no", "abstain"])
     vote_all(setting, item_b, ["yes", "no", "no", "yes"])  # tie: rejected
 
-    funding_round = services.close_session(funding_round=setting["round"], by=setting["chair"])
+    funding_round = round_use_cases.close_session(
+        funding_round=setting["round"], by=setting["chair"]
+    )
 
     assert funding_round.state == RoundState.DECIDED
     first.refresh_from_db()
@@ -88,7 +90,7 @@ def test_approvals_beyond_the_available_funds_book_nothing(setting):
         services.set_proposal(item=item, amount=D("600.00"), conditions="", by=setting["chair"])
         vote_all(setting, item, ["yes"] * 4)
     with pytest.raises(services.FundingShortfall) as refused:
-        services.close_session(funding_round=setting["round"], by=setting["chair"])
+        round_use_cases.close_session(funding_round=setting["round"], by=setting["chair"])
     assert refused.value.shortfalls == {setting["field"].code: D("200.00")}
     assert not Transfer.objects.filter(kind=TransferKind.COMMITMENT).exists()
     setting["round"].refresh_from_db()
@@ -114,7 +116,7 @@ def test_an_outsider_cannot_vote_and_nobody_votes_after_closing(setting):
     with pytest.raises(NotPermitted):
         services.cast_vote(item=item, choice="yes", by=outsider)
     vote_all(setting, item, ["no"] * 4)
-    services.close_session(funding_round=setting["round"], by=setting["chair"])
+    round_use_cases.close_session(funding_round=setting["round"], by=setting["chair"])
     with pytest.raises(services.RoundError):
         services.cast_vote(item=item, choice="yes", by=setting["members"][1])
 
@@ -123,9 +125,9 @@ def test_closing_twice_books_nothing_twice(setting):
     (item,) = in_session(setting, eligible_application(setting))
     services.set_proposal(item=item, amount=D("100.00"), conditions="", by=setting["chair"])
     vote_all(setting, item, ["yes"] * 4)
-    services.close_session(funding_round=setting["round"], by=setting["chair"])
+    round_use_cases.close_session(funding_round=setting["round"], by=setting["chair"])
     with pytest.raises(services.RoundError):
-        services.close_session(funding_round=setting["round"], by=setting["chair"])
+        round_use_cases.close_session(funding_round=setting["round"], by=setting["chair"])
     assert Transfer.objects.filter(kind=TransferKind.COMMITMENT).count() == 1
 
 
@@ -133,9 +135,9 @@ def test_only_the_chair_closes_and_a_deferred_item_returns_later(setting):
     application = eligible_application(setting)
     (item,) = in_session(setting, application)
     with pytest.raises(NotPermitted):
-        services.close_session(funding_round=setting["round"], by=setting["members"][1])
+        round_use_cases.close_session(funding_round=setting["round"], by=setting["members"][1])
     services.defer_item(item=item, by=setting["chair"])
-    services.close_session(funding_round=setting["round"], by=setting["chair"])
+    round_use_cases.close_session(funding_round=setting["round"], by=setting["chair"])
     application.refresh_from_db()
     assert application.state == State.DEFERRED
 
@@ -144,7 +146,7 @@ def test_closing_is_refused_while_an_item_has_no_quorum(setting):
     (item,) = in_session(setting, eligible_application(setting))
     vote_all(setting, item, ["yes", "yes"])  # 2 of 4: not more than half
     with pytest.raises(services.RoundError) as refused:
-        services.close_session(funding_round=setting["round"], by=setting["chair"])
+        round_use_cases.close_session(funding_round=setting["round"], by=setting["chair"])
     assert refused.value.code == "quorum_missing"
     setting["round"].refresh_from_db()
     assert setting["round"].state == RoundState.IN_SESSION
@@ -160,9 +162,9 @@ def test_an_application_found_eligible_goes_to_the_next_open_round(setting):
 def test_the_daily_job_closes_rounds_whose_deadline_passed(setting):
     services.open_round(funding_round=setting["round"], by=setting["office"])
     deadline = setting["round"].submission_deadline
-    assert services.close_due_rounds(today=deadline) == []
-    closed = services.close_due_rounds(today=deadline + datetime.timedelta(days=1))
+    assert round_use_cases.close_due_rounds(today=deadline) == []
+    closed = round_use_cases.close_due_rounds(today=deadline + datetime.timedelta(days=1))
     assert [r.pk for r in closed] == [setting["round"].pk]
     setting["round"].refresh_from_db()
     assert setting["round"].state == RoundState.CLOSED
-    assert services.close_due_rounds(today=deadline + datetime.timedelta(days=2)) == []
+    assert round_use_cases.close_due_rounds(today=deadline + datetime.timedelta(days=2)) == []

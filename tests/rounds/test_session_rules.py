@@ -32,6 +32,7 @@ from fund_manager.rounds.models import (
 )
 from tests.factories import OrganisationFactory, user_with_role
 from tests.rounds.test_services import eligible_application, on_agenda
+from workflows import rounds as round_use_cases
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -40,7 +41,7 @@ DAY = datetime.timedelta(days=1)
 
 def _closed(setting, *applications):
     items = on_agenda(setting, *applications)
-    services.close_submissions(funding_round=setting["round"], by=setting["office"])
+    round_use_cases.close_submissions(funding_round=setting["round"], by=setting["office"])
     return items
 
 
@@ -80,7 +81,7 @@ def test_defect_04_a_session_opens_on_its_day_only_and_the_minutes_state_that_da
 
     # Before its day: refused, nothing changed.
     with pytest.raises(services.RoundError) as refused:
-        services.open_session(funding_round=funding_round, by=chair)
+        round_use_cases.open_session(funding_round=funding_round, by=chair)
     assert refused.value.code == "session_not_due"
     assert refused.value.status_code == 409
     assert _snapshot(funding_round) == before
@@ -90,7 +91,7 @@ def test_defect_04_a_session_opens_on_its_day_only_and_the_minutes_state_that_da
         time_machine.travel(_at_noon(today + 8 * DAY), tick=False),
         pytest.raises(services.RoundError) as passed,
     ):
-        services.open_session(funding_round=funding_round, by=chair)
+        round_use_cases.open_session(funding_round=funding_round, by=chair)
     assert passed.value.code == "session_day_passed"
     assert _snapshot(funding_round) == before
 
@@ -116,7 +117,7 @@ def test_defect_04_a_session_opens_on_its_day_only_and_the_minutes_state_that_da
     assert recipients == sorted(member.email for member in setting["members"])
     assert all(today.strftime("%d.%m.%Y") in message.body for message in mail.outbox)
 
-    services.open_session(funding_round=funding_round, by=chair)
+    round_use_cases.open_session(funding_round=funding_round, by=chair)
     funding_round.refresh_from_db()
     assert funding_round.state == RoundState.IN_SESSION
     assert timezone.localdate(funding_round.opened_at) == today
@@ -132,11 +133,11 @@ def test_defect_04_minutes_and_notices_give_the_day_the_session_took_place(
     met = timezone.localdate()
     assert funding_round.session_date == met
     with time_machine.travel(_at_noon(met), tick=False):
-        services.open_session(funding_round=funding_round, by=chair)
+        round_use_cases.open_session(funding_round=funding_round, by=chair)
         services.set_proposal(item=item, amount=D("600.00"), conditions="", by=chair)
         for member in setting["members"]:
             services.cast_vote(item=item, choice="yes", by=member)
-        services.close_session(funding_round=funding_round, by=chair)
+        round_use_cases.close_session(funding_round=funding_round, by=chair)
     planned = met + 21 * DAY
     FundingRound.objects.filter(pk=funding_round.pk).update(session_date=planned)
     funding_round.refresh_from_db()
@@ -199,7 +200,7 @@ def test_defect_04_reschedule_refusals_change_nothing(setting):
         funding_round=funding_round, session_date=today + 3 * DAY, reason="Früher.", by=office
     )
     with time_machine.travel(_at_noon(today + 3 * DAY), tick=False):
-        services.open_session(funding_round=funding_round, by=chair)
+        round_use_cases.open_session(funding_round=funding_round, by=chair)
         before = _snapshot(funding_round)
         state = refused(services.RoundError, session_date=today + 5 * DAY)
     assert state.code == "round_error"
@@ -209,13 +210,15 @@ def test_defect_04_cancelling_a_round_needs_a_reason_and_an_empty_agenda(setting
     office, funding_round = setting["office"], setting["round"]
     services.open_round(funding_round=funding_round, by=office)
     with pytest.raises(InvalidInput):
-        services.cancel_round(funding_round=funding_round, reason=" ", by=office)
+        round_use_cases.cancel_round(funding_round=funding_round, reason=" ", by=office)
     with pytest.raises(NotPermitted):
-        services.cancel_round(funding_round=funding_round, reason="x", by=setting["chair"])
+        round_use_cases.cancel_round(funding_round=funding_round, reason="x", by=setting["chair"])
     application = eligible_application(setting)
     assert funding_round.items.filter(application=application).exists()
     with pytest.raises(services.RoundError) as busy:
-        services.cancel_round(funding_round=funding_round, reason="Keine Sitzung.", by=office)
+        round_use_cases.cancel_round(
+            funding_round=funding_round, reason="Keine Sitzung.", by=office
+        )
     assert busy.value.code == "agenda_not_empty"
     funding_round.refresh_from_db()
     assert funding_round.state == RoundState.OPEN
@@ -234,7 +237,7 @@ def caritas_session(setting):
     FundingRound.objects.filter(pk=setting["round"].pk).update(session_date=timezone.localdate())
     setting["round"].refresh_from_db()
     (item,) = _closed(setting, application)
-    services.open_session(
+    round_use_cases.open_session(
         funding_round=setting["round"], by=chair, present=[members[1].pk, members[2].pk]
     )
     return item
@@ -315,7 +318,7 @@ def test_defect_05_the_minutes_list_presence_votes_and_recusals(
     services.record_attendance(
         funding_round=funding_round, member=members[1], arrived=False, by=chair
     )
-    services.close_session(funding_round=funding_round, by=chair)
+    round_use_cases.close_session(funding_round=funding_round, by=chair)
     funding_round.refresh_from_db()
 
     context = documents.minutes_context(funding_round)

@@ -40,6 +40,7 @@ from tests.factories import (
     provider_user,
     user_with_role,
 )
+from workflows import rounds as round_use_cases
 from workflows import services as process
 
 pytestmark = pytest.mark.django_db
@@ -116,9 +117,8 @@ def eligible_application(setting, organisation=None, amount=None):
         own_funds=D("0.00"),
         cost_items=[amount],
     )
-    from fund_manager.applications import services as application_services
 
-    application_services.submit_application(application=application, by=provider)
+    process.submit_application(application=application, by=provider)
     task = process.claim_check(task=process.open_task(application), by=setting["office"])
     return process.complete_check(task=task, by=setting["office"], outcome="eligible")
 
@@ -324,9 +324,8 @@ def waiting_application(setting):
         own_funds=D("0.00"),
         cost_items=[D("800.00")],
     )
-    from fund_manager.applications import services as application_services
 
-    application_services.submit_application(application=application, by=provider)
+    process.submit_application(application=application, by=provider)
     return force_state(application, State.ELIGIBLE)
 
 
@@ -573,14 +572,12 @@ def test_closing_without_quorum_is_refused_with_a_message(setting):
 
 
 def test_an_application_withdrawn_during_the_session_is_shown_and_not_counted(setting):
-    from fund_manager.applications import services as application_services
-
     kept, withdrawn = eligible_application(setting), eligible_application(setting)
     items = in_session(setting, kept, withdrawn)
     for item in items:
         assert propose(setting, item, "500,00").status_code == 302
         vote_all(setting, item, ["yes"] * 4)
-    application_services.withdraw_application(
+    process.withdraw_application(
         application=withdrawn, by=withdrawn.created_by, reason="Projekt entfällt"
     )
     chair = login(setting["chair"])
@@ -611,7 +608,7 @@ def test_a_member_votes_by_form_post_and_changes_the_vote_until_the_session_clos
     assert list(Vote.objects.values_list("member_id", "choice")) == [(member.pk, "no")]
 
     vote_all(setting, item, ["no", None, "no", "no"])
-    services.close_session(funding_round=setting["round"], by=setting["chair"])
+    round_use_cases.close_session(funding_round=setting["round"], by=setting["chair"])
     response = vote(member, item, "yes", client)
     assert response.status_code == 302
     assert Vote.objects.get(member=member).choice == "no"

@@ -5,12 +5,13 @@ books it, and the figures that must agree after every change of the approval."""
 import uuid
 from decimal import Decimal as D
 
+from fund_manager.applications.ledger_check import verify_applications
 from fund_manager.applications.models import Application
 from fund_manager.dashboard.selectors import fiscal_year_overview
 from fund_manager.ledger import selectors as ledger_selectors
 from fund_manager.ledger import services as ledger
 from fund_manager.ledger.models import Transfer
-from fund_manager.ledger.verification import verify_applications, verify_year
+from fund_manager.ledger.verification import verify_year
 from tests.factories import (
     ActionFieldFactory,
     ApplicationFactory,

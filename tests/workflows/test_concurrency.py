@@ -10,7 +10,6 @@ import pytest
 from django.db import connection, transaction
 from viewflow.workflow.status import PROCESS, STATUS
 
-from fund_manager.applications import services
 from fund_manager.applications.models import Application, State
 from fund_manager.core.errors import ConcurrentChange
 from tests.concurrency import run_at_once
@@ -40,7 +39,7 @@ def submitted_application():
     organisation = OrganisationFactory()
     provider = provider_user(organisation)
     draft = ApplicationFactory(organisation=organisation, created_by=provider)
-    return services.submit_application(application=draft, by=provider)
+    return process.submit_application(application=draft, by=provider)
 
 
 def fresh_task(application):
@@ -232,7 +231,7 @@ def test_a_withdrawal_waits_for_a_claim_in_progress_and_then_cancels_the_task(
         claiming,
         after(
             held,
-            lambda: services.withdraw_application(application=submitted_application, by=provider),
+            lambda: process.withdraw_application(application=submitted_application, by=provider),
         ),
     )
 
@@ -256,7 +255,7 @@ def test_a_claim_during_a_withdrawal_gets_a_clear_error(submitted_application):
     provider = submitted_application.created_by
     task = fresh_task(submitted_application)
     withdrawing, held = holding(
-        lambda: services.withdraw_application(application=submitted_application, by=provider)
+        lambda: process.withdraw_application(application=submitted_application, by=provider)
     )
 
     outcomes = run_at_once(

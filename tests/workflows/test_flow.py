@@ -7,8 +7,8 @@ import pytest
 from viewflow.workflow.status import PROCESS, STATUS
 
 from fund_manager.applications import services
+from fund_manager.applications.content import CostLine
 from fund_manager.applications.models import GuidelineCheck, State
-from fund_manager.applications.services import CostLine
 from fund_manager.core.errors import InvalidInput, NotPermitted
 from workflows import services as process
 from workflows.flows import ApplicationFlow
@@ -172,7 +172,7 @@ def test_resubmission_creates_a_new_check_task_and_the_second_round_decides(
         ],
     )
 
-    resubmitted = services.submit_application(application=submitted, by=provider)
+    resubmitted = process.submit_application(application=submitted, by=provider)
 
     assert resubmitted.state == State.SUBMITTED
     checks = tasks(submitted, ApplicationFlow.check)
@@ -219,7 +219,7 @@ def test_resubmission_creates_a_new_check_task_and_the_second_round_decides(
 def test_two_rounds_of_changes_then_ineligible(submitted, office, provider):
     for round_number in (1, 2):
         decide(submitted, office, "changes_requested", f"Runde {round_number}: bitte ändern.")
-        services.submit_application(application=submitted, by=provider)
+        process.submit_application(application=submitted, by=provider)
     final = decide(submitted, office, "ineligible", "Weiterhin nicht förderfähig.")
 
     assert final.state == State.INELIGIBLE
@@ -246,7 +246,7 @@ def test_a_resubmission_that_fails_the_guidelines_leaves_the_process_waiting(
     before = snapshot(submitted)
 
     with pytest.raises(InvalidInput) as caught:
-        services.submit_application(application=submitted, by=provider)
+        process.submit_application(application=submitted, by=provider)
 
     assert caught.value.code == "guidelines_failed"
     assert snapshot(submitted) == before
@@ -263,7 +263,7 @@ def test_withdrawal_cancels_the_open_tasks_and_the_process(submitted, office, pr
     open_before = [t.pk for t in tasks(submitted) if t.status in process.OPEN_TASK]
     assert len(open_before) == 1
 
-    services.withdraw_application(application=submitted, by=provider, reason="Kein Bedarf mehr.")
+    process.withdraw_application(application=submitted, by=provider, reason="Kein Bedarf mehr.")
 
     flow_process = ApplicationProcess.objects.get(application=submitted)
     assert flow_process.status == PROCESS.CANCELED

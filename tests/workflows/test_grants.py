@@ -9,14 +9,13 @@ import pytest
 from django.utils import timezone
 from viewflow.workflow.status import PROCESS, STATUS
 
-from fund_manager.applications import services as application_services
 from fund_manager.applications.grants import GrantError
 from fund_manager.applications.models import Revocation, RevocationStatus
 from fund_manager.applications.selectors import application_history
 from fund_manager.core.errors import InvalidInput, NotPermitted
 from fund_manager.ledger.models import Transfer, TransferKind
 from fund_manager.organisations.models import Membership
-from policies.rules import add_months
+from policies.periods import add_months
 from tests.factories import ApplicationFactory, force_state, provider_user, user_with_role
 from tests.workflows.grant_helpers import (
     APPROVED,
@@ -27,6 +26,7 @@ from tests.workflows.grant_helpers import (
     snapshot,
 )
 from workflows import grants
+from workflows import services as use_cases
 
 pytestmark = pytest.mark.django_db
 
@@ -191,7 +191,7 @@ def test_defect_02_a_full_waiver_ends_a_running_process_and_an_open_hearing(offi
     or a later flow), the full waiver cancels it, and an open hearing ends with the grant."""
     application = ApplicationFactory()
     provider = provider_user(application.organisation)
-    application_services.submit_application(application=application, by=provider)
+    use_cases.submit_application(application=application, by=provider)
     process = application.process
     assert process.status == PROCESS.NEW
     # Test set-up: approved with a commitment (the decision itself is tested in rounds).

@@ -15,6 +15,7 @@ from viewflow.workflow.status import STATUS
 from fund_manager.applications import services
 from fund_manager.applications.models import GuidelineCheck, State
 from tests.factories import ApplicationFactory, OrganisationFactory, provider_user, user_with_role
+from workflows import services as use_cases
 from workflows.flows import ApplicationFlow
 
 from .helpers import Task, actions, claim, decide, office_member_of, open_check, snapshot
@@ -29,7 +30,7 @@ def submit_new(**kwargs):
     organisation = OrganisationFactory()
     provider = provider_user(organisation)
     draft = ApplicationFactory(organisation=organisation, created_by=provider, **kwargs)
-    return services.submit_application(application=draft, by=provider)
+    return use_cases.submit_application(application=draft, by=provider)
 
 
 def url(name, task):
@@ -62,7 +63,7 @@ def test_the_inbox_shows_my_tasks_and_the_group_queue(office_client, office, off
     sent_back = submit_new()
     decide(sent_back, office, "changes_requested", "Bitte ändern.")
     withdrawn = submit_new()
-    services.withdraw_application(application=withdrawn, by=withdrawn.created_by)
+    use_cases.withdraw_application(application=withdrawn, by=withdrawn.created_by)
 
     response = office_client.get(INBOX)
 
@@ -479,6 +480,6 @@ def test_the_applicant_start_page_lists_what_waits_for_them(
     client.force_login(other_provider)
     assert client.get(reverse("applications:mine")).context["waiting"] == []
 
-    services.submit_application(application=submitted, by=provider)
+    use_cases.submit_application(application=submitted, by=provider)
     client.force_login(provider)
     assert client.get(reverse("applications:mine")).context["waiting"] == []

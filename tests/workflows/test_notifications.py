@@ -7,7 +7,6 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 
-from fund_manager.applications import services
 from fund_manager.core.errors import InvalidInput, NotPermitted
 from fund_manager.organisations.models import Membership
 from tests.factories import UserFactory, provider_user, user_with_role
@@ -155,7 +154,7 @@ def test_a_resubmission_mails_the_project_office(
     mailoutbox.clear()
 
     with run_callbacks():
-        services.submit_application(application=submitted, by=provider)
+        process.submit_application(application=submitted, by=provider)
 
     office_members = sorted(
         [office.email, office2.email]
@@ -174,7 +173,7 @@ def test_the_first_submission_and_taking_the_task_send_nothing(
     draft, provider, office, applicant, mailoutbox, run_callbacks
 ):
     with run_callbacks():
-        services.submit_application(application=draft, by=provider)
+        process.submit_application(application=draft, by=provider)
         task = claim(draft, office)
         process.release_check(task=task, by=office)
 
@@ -231,7 +230,7 @@ def test_a_resubmission_that_rolls_back_sends_nothing(
 
     def resubmit_then_fail():
         with transaction.atomic():
-            services.submit_application(application=submitted, by=provider)
+            process.submit_application(application=submitted, by=provider)
             raise Abort
 
     with run_callbacks(), pytest.raises(Abort):
@@ -282,7 +281,7 @@ def test_one_mail_per_decision_over_two_rounds(
     with run_callbacks():
         decide(submitted, office, "changes_requested", "Runde 1: bitte ändern.")
     with run_callbacks():
-        services.submit_application(application=submitted, by=provider)
+        process.submit_application(application=submitted, by=provider)
     with run_callbacks():
         decide(submitted, office, "eligible")
 

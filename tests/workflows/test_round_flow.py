@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils import timezone
 from viewflow.workflow.status import PROCESS, STATUS
 
-from fund_manager.applications import services as application_services
 from fund_manager.applications.models import State
 from fund_manager.core.errors import NotPermitted
 from fund_manager.rounds import services
@@ -29,6 +28,7 @@ from tests.conftest import module_data
 from tests.factories import user_with_role
 from tests.rounds.conftest import build_setting
 from tests.rounds.test_session import eligible_application, vote_all
+from workflows import rounds as round_use_cases
 from workflows import selectors
 from workflows import services as process
 from workflows.flows import ApplicationFlow, RoundFlow
@@ -81,7 +81,7 @@ def fresh(funding_round):
 def closed(setting):
     """Round 1 opened (its agenda collected) and closed for submissions by the office."""
     services.open_round(funding_round=setting["round"], by=setting["office"])
-    return services.close_submissions(funding_round=setting["round"], by=setting["office"])
+    return round_use_cases.close_submissions(funding_round=setting["round"], by=setting["office"])
 
 
 def a_deputy(setting, *, chair_role=True):
@@ -104,10 +104,10 @@ def test_closing_the_submissions_gives_the_chair_the_prepare_task(setting, close
     assert not RoundProcess.objects.exists()
 
     if closed_by == "office":
-        services.close_submissions(funding_round=funding_round, by=setting["office"])
+        round_use_cases.close_submissions(funding_round=funding_round, by=setting["office"])
     else:
         deadline = funding_round.submission_deadline
-        services.close_due_rounds(today=deadline + datetime.timedelta(days=1))
+        round_use_cases.close_due_rounds(today=deadline + datetime.timedelta(days=1))
 
     assert fresh(funding_round).state == RoundState.CLOSED
     (flow_process,) = RoundProcess.objects.all()
@@ -121,14 +121,14 @@ def test_closing_the_submissions_gives_the_chair_the_prepare_task(setting, close
     assert [task.pk for task in selectors.my_tasks(chair)] == [prepare.pk]
     assert list(selectors.queue(chair)) == []
     # Once per round: a second call starts nothing.
-    process.round_submissions_closed(fresh(funding_round))
+    round_use_cases.round_submissions_closed(fresh(funding_round))
     assert RoundProcess.objects.count() == 1
     assert len(round_tasks(funding_round)) == 2
 
 
 def test_the_daily_job_before_the_deadline_starts_no_process(setting):
     services.open_round(funding_round=setting["round"], by=setting["office"])
-    assert services.close_due_rounds(today=setting["round"].submission_deadline) == []
+    assert round_use_cases.close_due_rounds(today=setting["round"].submission_deadline) == []
     assert fresh(setting["round"]).state == RoundState.OPEN
     assert not RoundProcess.objects.exists()
 
@@ -166,7 +166,7 @@ def test_opening_closing_and_signing_complete_the_chairs_tasks(setting):
     closed(setting)
     (item,) = funding_round.items.all()
 
-    services.open_session(funding_round=funding_round, by=chair)
+    round_use_cases.open_session(funding_round=funding_round, by=chair)
 
     assert round_nodes(funding_round) == [
         ("start", STATUS.DONE),
@@ -181,7 +181,7 @@ def test_opening_closing_and_signing_complete_the_chairs_tasks(setting):
     assert [task.pk for task in selectors.my_tasks(chair)] == [conduct.pk]
 
     vote_all(setting, item, ["no"] * 4)
-    services.close_session(funding_round=funding_round, by=chair)
+    round_use_cases.close_session(funding_round=funding_round, by=chair)
 
     assert round_nodes(funding_round) == [
         ("start", STATUS.DONE),
@@ -195,7 +195,9 @@ def test_opening_closing_and_signing_complete_the_chairs_tasks(setting):
     assert [task.pk for task in selectors.my_tasks(chair)] == [sign.pk]
     assert RoundProcess.objects.get().status == PROCESS.NEW
 
-    services.sign_minutes(funding_round=funding_round, minute_taker="Paula Protokoll", by=chair)
+    round_use_cases.sign_minutes(
+        funding_round=funding_round, minute_taker="Paula Protokoll", by=chair
+    )
 
     assert round_nodes(funding_round) == [
         ("start", STATUS.DONE),
@@ -221,7 +223,7 @@ def test_the_deputy_may_lead_the_session_and_takes_the_tasks_over(setting):
     closed(setting)
     assert round_task(funding_round, "prepare").owner == chair  # the chair, not the deputy
 
-    services.open_session(funding_round=funding_round, by=deputy)
+    round_use_cases.open_session(funding_round=funding_round, by=deputy)
 
     opened = fresh(funding_round)
     assert opened.state == RoundState.IN_SESSION
@@ -237,12 +239,14 @@ def test_the_deputy_may_lead_the_session_and_takes_the_tasks_over(setting):
 
     (item,) = funding_round.items.all()
     vote_all(setting, item, ["no"] * 4)
-    services.close_session(funding_round=funding_round, by=deputy)
+    round_use_cases.close_session(funding_round=funding_round, by=deputy)
     sign = round_task(funding_round, "sign")
     assert (sign.status, sign.owner) == (STATUS.ASSIGNED, deputy)
     assert round_task(funding_round, "conduct").owner == deputy
 
-    services.sign_minutes(funding_round=funding_round, minute_taker="Paula Protokoll", by=deputy)
+    round_use_cases.sign_minutes(
+        funding_round=funding_round, minute_taker="Paula Protokoll", by=deputy
+    )
 
     signed = fresh(funding_round)
     assert (signed.state, signed.minutes_signed_by) == (RoundState.MINUTED, deputy)
@@ -257,7 +261,7 @@ def test_a_deputy_without_the_chair_role_cannot_open_the_session(setting):
     before = round_nodes(funding_round)
 
     with pytest.raises(NotPermitted):
-        services.open_session(funding_round=funding_round, by=deputy)
+        round_use_cases.open_session(funding_round=funding_round, by=deputy)
 
     unchanged = fresh(funding_round)
     assert unchanged.state == RoundState.CLOSED
@@ -274,7 +278,7 @@ def test_without_a_chair_seat_the_deputy_takes_the_queued_task_by_opening(settin
     closed(setting)
     assert round_task(funding_round, "prepare").owner is None
 
-    services.open_session(funding_round=funding_round, by=deputy)
+    round_use_cases.open_session(funding_round=funding_round, by=deputy)
 
     prepare = round_task(funding_round, "prepare")
     assert (prepare.status, prepare.owner) == (STATUS.DONE, deputy)
@@ -289,11 +293,11 @@ def test_the_chair_closing_a_session_the_deputy_opened_takes_the_conduct_task(se
     funding_round, chair = setting["round"], setting["chair"]
     deputy = a_deputy(setting)
     closed(setting)
-    services.open_session(funding_round=funding_round, by=deputy)
+    round_use_cases.open_session(funding_round=funding_round, by=deputy)
     (item,) = funding_round.items.all()
     vote_all(setting, item, ["no"] * 4)
 
-    services.close_session(funding_round=funding_round, by=chair)
+    round_use_cases.close_session(funding_round=funding_round, by=chair)
 
     conduct = round_task(funding_round, "conduct")
     assert (conduct.status, conduct.owner) == (STATUS.DONE, chair)
@@ -312,11 +316,13 @@ def test_a_round_without_a_process_still_opens_closes_and_signs(setting):
     flow_process.delete()
     assert not RoundProcess.objects.exists()
 
-    services.open_session(funding_round=funding_round, by=chair)
+    round_use_cases.open_session(funding_round=funding_round, by=chair)
     (item,) = funding_round.items.all()
     vote_all(setting, item, ["no"] * 4)
-    services.close_session(funding_round=funding_round, by=chair)
-    services.sign_minutes(funding_round=funding_round, minute_taker="Paula Protokoll", by=chair)
+    round_use_cases.close_session(funding_round=funding_round, by=chair)
+    round_use_cases.sign_minutes(
+        funding_round=funding_round, minute_taker="Paula Protokoll", by=chair
+    )
 
     signed = fresh(funding_round)
     assert signed.state == RoundState.MINUTED
@@ -352,14 +358,14 @@ def test_approval_and_rejection_end_the_application_process(setting):
     approved, rejected = eligible_application(setting), eligible_application(setting)
     funding_round, chair = setting["round"], setting["chair"]
     closed(setting)
-    services.open_session(funding_round=funding_round, by=chair)
+    round_use_cases.open_session(funding_round=funding_round, by=chair)
     item_a = funding_round.items.get(application=approved)
     item_b = funding_round.items.get(application=rejected)
     services.set_proposal(item=item_a, amount=approved.requested_amount, conditions="", by=chair)
     vote_all(setting, item_a, ["yes"] * 4)
     vote_all(setting, item_b, ["no"] * 4)
 
-    services.close_session(funding_round=funding_round, by=chair)
+    round_use_cases.close_session(funding_round=funding_round, by=chair)
 
     for application, state in ((approved, State.APPROVED), (rejected, State.REJECTED)):
         application.refresh_from_db()
@@ -380,11 +386,11 @@ def test_a_deferred_application_waits_again_and_the_next_round_decides_it(settin
     application = eligible_application(setting)
     funding_round, chair, office = setting["round"], setting["chair"], setting["office"]
     closed(setting)
-    services.open_session(funding_round=funding_round, by=chair)
+    round_use_cases.open_session(funding_round=funding_round, by=chair)
     (item,) = funding_round.items.all()
     services.defer_item(item=item, by=chair)
 
-    services.close_session(funding_round=funding_round, by=chair)
+    round_use_cases.close_session(funding_round=funding_round, by=chair)
 
     application.refresh_from_db()
     assert application.state == State.DEFERRED
@@ -408,14 +414,14 @@ def test_a_deferred_application_waits_again_and_the_next_round_decides_it(settin
         by=office,
     )
     services.open_round(funding_round=next_round, by=office)
-    services.close_submissions(funding_round=next_round, by=office)
+    round_use_cases.close_submissions(funding_round=next_round, by=office)
     # Round 2 meets on its day, a week later.
     day = timezone.make_aware(datetime.datetime.combine(next_round.session_date, datetime.time(10)))
     with time_machine.travel(day, tick=False):
-        services.open_session(funding_round=next_round, by=chair)
+        round_use_cases.open_session(funding_round=next_round, by=chair)
         (next_item,) = next_round.items.all()
         vote_all(setting, next_item, ["no"] * 4)
-        services.close_session(funding_round=next_round, by=chair)
+        round_use_cases.close_session(funding_round=next_round, by=chair)
 
     application.refresh_from_db()
     assert application.state == State.REJECTED
@@ -435,15 +441,15 @@ def test_withdrawing_a_scheduled_application_cancels_the_wait(setting):
     application.refresh_from_db()
     assert application.state == State.SCHEDULED
 
-    application_services.withdraw_application(application=application, by=application.created_by)
+    process.withdraw_application(application=application, by=application.created_by)
 
     assert application_nodes(application) == [*CHECKED, ("await_decision", STATUS.CANCELED)]
     assert application.process.status == PROCESS.CANCELED
     assert process.open_task(application, ApplicationFlow.await_decision) is None
 
     # The session decides nothing about it and leaves its process as it is.
-    services.open_session(funding_round=funding_round, by=chair)
-    services.close_session(funding_round=funding_round, by=chair)
+    round_use_cases.open_session(funding_round=funding_round, by=chair)
+    round_use_cases.close_session(funding_round=funding_round, by=chair)
     application.refresh_from_db()
     assert application.state == State.WITHDRAWN
     assert application_nodes(application) == [*CHECKED, ("await_decision", STATUS.CANCELED)]
@@ -477,20 +483,22 @@ def test_the_chairs_inbox_leads_to_the_session_and_then_to_the_signing(client, s
     assert response.context["mine"][0].funding_round == funding_round
     assert list(response.context["queue"]) == []
 
-    services.open_session(funding_round=funding_round, by=chair)
+    round_use_cases.open_session(funding_round=funding_round, by=chair)
     content = client.get(INBOX).content.decode()
     assert round_rows(content) == ["conduct"]
     assert f'href="{session_url}"' in content
 
     (item,) = funding_round.items.all()
     vote_all(setting, item, ["no"] * 4)
-    services.close_session(funding_round=funding_round, by=chair)
+    round_use_cases.close_session(funding_round=funding_round, by=chair)
     content = client.get(INBOX).content.decode()
     assert round_rows(content) == ["sign"]
     assert f'href="{sign_url}"' in content
     assert f'href="{session_url}"' not in content
 
-    services.sign_minutes(funding_round=funding_round, minute_taker="Paula Protokoll", by=chair)
+    round_use_cases.sign_minutes(
+        funding_round=funding_round, minute_taker="Paula Protokoll", by=chair
+    )
     assert round_rows(client.get(INBOX).content.decode()) == []
 
 

@@ -4,18 +4,18 @@ The serializers only parse and look things up; they never save. ``service_input`
 validated data into the keyword arguments of ``create_application``/``update_application``.
 """
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from fund_manager.applications.content import CostLine
 from fund_manager.applications.models import Application, CostItem
-from fund_manager.applications.services import CostLine
 from fund_manager.funds.models import ActionField, FiscalYear, Fund, TargetGroup
+from fund_manager.funds.selectors import current_fiscal_year
 from fund_manager.organisations.models import Organisation
 from policies.access import member_organisation_ids
-from policies.dates import project_date_errors
+from policies.dates import end_before_start_error, project_date_errors
 
 from ..fields import MoneyField
 from .base import Serializer, multi_line_text
@@ -107,7 +107,7 @@ class MemberOrganisationField(serializers.PrimaryKeyRelatedField):
 
 
 class ApplicationSerializer(Serializer):
-    """An application as API.md lists it, plus ``fiscal_year``, ``project_kind``, ``approach``,
+    """An application as docs/api.md lists it, plus ``fiscal_year``, ``project_kind``, ``approach``,
     ``third_party_funds_source`` and ``total_costs``. Used for reading and for PATCH."""
 
     id = serializers.IntegerField(read_only=True)
@@ -180,8 +180,9 @@ class ApplicationSerializer(Serializer):
         errors = {}
         start = attrs.get("start_date", getattr(instance, "start_date", None))
         end = attrs.get("end_date", getattr(instance, "end_date", None))
-        if start and end and end < start:
-            errors["end_date"] = [_("The project cannot end before it starts.")]
+        order = end_before_start_error(start, end)
+        if order:
+            errors["end_date"] = [order]
         # Only the dates sent are checked: a stored date outside the window does not block
         # changing another field (the form and the service do the same).
         fiscal_year = instance.fiscal_year if instance is not None else attrs["fiscal_year"]
@@ -261,7 +262,7 @@ class ApplicationCreateSerializer(ApplicationSerializer):
             if fund is None:
                 errors["fund"] = [_("Please choose the fund.")]
             else:
-                attrs["fiscal_year"] = default_fiscal_year(fund)
+                attrs["fiscal_year"] = current_fiscal_year(fund)
                 if attrs["fiscal_year"] is None:
                     errors["fiscal_year"] = [
                         _("This fund has no fiscal year open for applications.")
@@ -270,17 +271,6 @@ class ApplicationCreateSerializer(ApplicationSerializer):
             raise serializers.ValidationError(errors)
         attrs["fund"] = attrs["fiscal_year"].fund
         return attrs
-
-
-def default_fiscal_year(fund):
-    """The fund's open fiscal year of the current year, else its newest open one."""
-    open_years = FiscalYear.objects.select_related("fund").filter(
-        fund=fund, state=FiscalYear.State.OPEN
-    )
-    return (
-        open_years.filter(year=timezone.localdate().year).first()
-        or open_years.order_by("-year").first()
-    )
 
 
 def service_input(attrs):

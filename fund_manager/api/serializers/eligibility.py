@@ -5,13 +5,13 @@ draft) or read from the stored ``GuidelineCheck`` evidence; the API never evalua
 a check itself. ``ReviewSerializer`` parses the decision for ``workflows.services``.
 """
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from fund_manager.applications.models import GuidelineCheck
 from fund_manager.applications.services import NOTE_MAX_LENGTH
-from policies import rules
+from policies.findings import OUTCOMES
+from policies.notes import check_note_errors
 from workflows.services import DECISIONS
 
 from .base import Serializer, multi_line_text
@@ -21,9 +21,9 @@ TRIGGERS = [*GuidelineCheck.Trigger.values, PRECHECK]
 
 
 # Enums named by their field class: "outcome" has other values in the review request.
-@extend_schema_field({"type": "string", "enum": list(rules.OUTCOMES)})
+@extend_schema_field({"type": "string", "enum": list(OUTCOMES)})
 class FindingOutcomeField(serializers.CharField):
-    """pass, fail or review (policies.rules)."""
+    """pass, fail or review (policies.findings)."""
 
 
 @extend_schema_field({"type": "string", "enum": TRIGGERS})
@@ -51,7 +51,7 @@ class GuidelineCheckSummarySerializer(Serializer):
 
 
 class EligibilitySerializer(Serializer):
-    """The findings as API.md lists them (``guideline``, ``findings``), plus when and why they
+    """The findings as docs/api.md lists them (``guideline``, ``findings``), plus when and why they
     were made and the history of every stored check, newest first."""
 
     guideline = serializers.CharField(read_only=True, allow_null=True)
@@ -98,11 +98,7 @@ class ReviewSerializer(Serializer):
         # Same rule and wording as workflows.services.complete_check, checked here so that a
         # refused decision is answered before the task is claimed.
         attrs["note"] = attrs["note"].strip()
-        if not attrs["note"]:
-            if attrs["outcome"] == "ineligible":
-                raise serializers.ValidationError({"note": [_("Please give the reason.")]})
-            if attrs["outcome"] == "changes_requested":
-                raise serializers.ValidationError(
-                    {"note": [_("Please say what should be changed.")]}
-                )
+        note_problems = check_note_errors(attrs["outcome"], attrs["note"])
+        if note_problems:
+            raise serializers.ValidationError({"note": note_problems})
         return attrs

@@ -3,8 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from fund_manager.applications.grants import time_limit_of
 from fund_manager.applications.models import Revocation
+from fund_manager.applications.revocations import time_limit_of
 from fund_manager.core.text import LONG_TEXT
 
 from ..fields import MoneyField

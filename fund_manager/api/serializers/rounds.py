@@ -14,6 +14,7 @@ from fund_manager.applications.selectors import applications_visible_to
 from fund_manager.core.text import SHORT_TEXT
 from fund_manager.funds.models import FiscalYear
 from fund_manager.rounds.models import (
+    DECIDED_STATES,
     AgendaItem,
     FundingRound,
     ItemState,
@@ -26,8 +27,6 @@ from policies import voting
 from ..fields import MoneyField
 from .base import ModelSerializer, Serializer, multi_line_text
 
-# Rounds whose decisions are final: their vote counts are no secret any more.
-DECIDED_STATES = (RoundState.DECIDED, RoundState.MINUTED)
 CONDITIONS_MAX_LENGTH = AgendaItem._meta.get_field("conditions").max_length
 
 
@@ -57,7 +56,8 @@ class _OutcomeMixin(Serializer):
 
 
 class AgendaItemSerializer(_OutcomeMixin, ModelSerializer):
-    """One item of the agenda (``views.rounds.agenda_items`` annotates the counts).
+    """One item of the agenda, with the counts ``rounds.selectors.visible_agenda_items``
+    annotates.
 
     Callers outside the staff see the vote counts only once the round is decided.
     """
@@ -107,6 +107,7 @@ class AgendaItemSerializer(_OutcomeMixin, ModelSerializer):
 
     def to_representation(self, item):
         data = super().to_representation(item)
+        # A decided round's vote counts are no secret any more.
         if not self.context.get("staff") and item.round.state not in DECIDED_STATES:
             data["votes_yes"] = data["votes_no"] = data["votes_abstain"] = None
         return data

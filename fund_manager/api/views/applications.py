@@ -2,13 +2,13 @@
 
 Visibility is the selectors' rule: what the caller may not see does not exist (404, never 403).
 Role and state are the services' rules: NotPermitted -> 403, ApplicationError -> 409,
-InvalidInput -> 400 with field errors (fund_manager.api.exceptions). The office's review runs
-the check task of the process (``workflows.services``), as the task inbox does.
+InvalidInput -> 400 with field errors (fund_manager.api.exceptions). Whatever moves the
+process (submit, withdraw, discard, review) is a use case of ``workflows.services``, the same
+one the pages call.
 """
 
 from contextlib import contextmanager
 
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -16,14 +16,12 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
-from viewflow.workflow.status import STATUS
 
 from fund_manager.applications import selectors, services
 from fund_manager.applications.eligibility import precheck
-from fund_manager.applications.models import Application, State
+from fund_manager.applications.models import Application
 from fund_manager.core.errors import InvalidInput, NotPermitted
-from policies import access
-from workflows import services as workflow_services
+from workflows import services as use_cases
 
 from ..filters import ApplicationFilter
 from ..serializers.applications import (
@@ -158,11 +156,7 @@ class ApplicationViewSet(viewsets.GenericViewSet):
         responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND, 409: _CONFLICT},
     )
     def destroy(self, request, pk=None):
-        application = self.get_object()
-        if application.state == State.CHANGES_REQUESTED:
-            services.withdraw_application(application=application, by=request.user)
-        else:
-            services.delete_draft(application=application, by=request.user)
+        use_cases.withdraw_or_delete(application=self.get_object(), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -181,7 +175,7 @@ class ApplicationViewSet(viewsets.GenericViewSet):
         """Submit a complete draft, or resubmit after changes were requested."""
         application = self.get_object()
         with api_field_names():
-            application = services.submit_application(application=application, by=request.user)
+            application = use_cases.submit_application(application=application, by=request.user)
         return self._answer(application)
 
     @extend_schema(
@@ -194,7 +188,7 @@ class ApplicationViewSet(viewsets.GenericViewSet):
         """The applicant withdraws an application that has not been decided yet."""
         application = self.get_object()
         reason = validated(WithdrawSerializer, request)["reason"]
-        application = services.withdraw_application(
+        application = use_cases.withdraw_application(
             application=application, by=request.user, reason=reason
         )
         return self._answer(application)
@@ -249,25 +243,14 @@ class ApplicationViewSet(viewsets.GenericViewSet):
     def review(self, request, pk=None):
         """The project office's decision on the funding requirements (the check task)."""
         application = self.get_object()
-        # Role before input (as the services decide it): a provider learns nothing more.
-        if not access.may_transition(request.user, application, "start_review"):
-            raise NotPermitted(
-                _(
-                    "Only the project office may check applications, and not those of its own "
-                    "organisation."
-                )
-            )
+        # Role before input: a provider learns nothing more from a 400.
+        use_cases.require_check_role(request.user, application)
         decision = validated(ReviewSerializer, request)
-        # Taking and deciding the task are one change: a refused decision leaves it unclaimed.
-        with transaction.atomic(), api_field_names():
-            task = workflow_services.open_task(application)
-            if task is None:
-                raise workflow_services.TaskError(
-                    _("There is no open check for this application."), code="no_open_check"
-                )
-            if task.status == STATUS.NEW:
-                task = workflow_services.claim_check(task=task, by=request.user)
-            application = workflow_services.complete_check(
-                task=task, by=request.user, outcome=decision["outcome"], note=decision["note"]
+        with api_field_names():
+            application = use_cases.review(
+                application=application,
+                by=request.user,
+                outcome=decision["outcome"],
+                note=decision["note"],
             )
         return self._answer(application)

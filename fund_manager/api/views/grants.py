@@ -26,6 +26,7 @@ from fund_manager.applications.models import Application, Revocation, Revocation
 from fund_manager.applications.selectors import application_detail, applications_visible_to
 from fund_manager.core.errors import NotPermitted
 from fund_manager.rounds.document_views import pdf_response
+from fund_manager.rounds.documents import latest_decided_item
 from policies import access
 from policies import grants as rules
 from workflows import grants as use_cases
@@ -201,13 +202,17 @@ class RevocationViewSet(viewsets.GenericViewSet):
     @extend_schema(tags=_TAGS, responses={(200, "application/pdf"): bytes, 404: _NOT_FOUND})
     def hearing_letter(self, request, pk=None):  # routed in api/urls.py (".pdf", no slash)
         revocation = self._revocation()
-        return pdf_response(
-            documents.hearing_pdf(revocation), documents.hearing_filename(revocation)
+        pdf = documents.hearing_pdf(
+            revocation, decided_item=latest_decided_item(revocation.application)
         )
+        return pdf_response(pdf, documents.hearing_filename(revocation))
 
     @extend_schema(tags=_TAGS, responses={(200, "application/pdf"): bytes, 404: _NOT_FOUND})
     def notice(self, request, pk=None):  # routed in api/urls.py (".pdf", no slash)
         revocation = self._revocation()
         if revocation.status != RevocationStatus.DECIDED:
             raise NotFound()
-        return pdf_response(documents.notice_pdf(revocation), documents.notice_filename(revocation))
+        pdf = documents.notice_pdf(
+            revocation, decided_item=latest_decided_item(revocation.application)
+        )
+        return pdf_response(pdf, documents.notice_filename(revocation))

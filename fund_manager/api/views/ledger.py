@@ -7,7 +7,6 @@ checks the role again, refuses what the state forbids and answers a repeated ide
 transfer themselves.
 """
 
-from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -75,21 +74,13 @@ class _LedgerView:
         return ledger_exception_handler
 
 
-def _booked(request, *, fiscal_year_id, key, book):
-    """Run the service call ``book``; 201 for a new transfer, 200 when ``key`` was used before
-    in that year (the service returned the first booking and booked nothing)."""
-    with transaction.atomic():
-        # post_transfer takes this lock first as well: between the look-up and the booking no
-        # other request can use the key. A refusal also rolls back accounts created on the way.
-        FiscalYear.objects.select_for_update().only("pk").get(pk=fiscal_year_id)
-        repeated = Transfer.objects.filter(
-            fiscal_year_id=fiscal_year_id, idempotency_key=key
-        ).exists()
-        transfer = book()
-    transfer = _journal(transfer.fiscal_year_id).get(pk=transfer.pk)
+def _booked(request, posting, key):
+    """The service's ``Posting`` as a response: 201 for a new transfer, 200 when ``key`` was
+    used before in that year (the service returned the first booking and booked nothing)."""
+    transfer = _journal(posting.transfer.fiscal_year_id).get(pk=posting.transfer.pk)
     response = Response(
         TransferSerializer(transfer).data,
-        status=status.HTTP_200_OK if repeated else status.HTTP_201_CREATED,
+        status=status.HTTP_201_CREATED if posting.created else status.HTTP_200_OK,
     )
     response[IDEMPOTENCY_HEADER] = key
     response["Location"] = request.build_absolute_uri(
@@ -192,19 +183,15 @@ class FiscalYearLedgerViewSet(_LedgerView, viewsets.GenericViewSet):
         year = self._year()
         key = idempotency_key(request, generate=True)
         data = self._input(AllocationCreateSerializer, year)
-        return _booked(
-            request,
-            fiscal_year_id=year.pk,
-            key=key,
-            book=lambda: services.allocate(
-                fiscal_year=year,
-                action_field=data["action_field"],
-                amount=data["amount"],
-                reason=data["reason"],
-                by=request.user,
-                idempotency_key=key,
-            ),
+        posting = services.allocate(
+            fiscal_year=year,
+            action_field=data["action_field"],
+            amount=data["amount"],
+            reason=data["reason"],
+            by=request.user,
+            idempotency_key=key,
         )
+        return _booked(request, posting, key)
 
     @_booking_schema(ReallocationCreateSerializer, "Move money between two action fields")
     @action(detail=True, methods=["post"], serializer_class=ReallocationCreateSerializer)
@@ -213,20 +200,16 @@ class FiscalYearLedgerViewSet(_LedgerView, viewsets.GenericViewSet):
         year = self._year()
         key = idempotency_key(request, generate=True)
         data = self._input(ReallocationCreateSerializer, year)
-        return _booked(
-            request,
-            fiscal_year_id=year.pk,
-            key=key,
-            book=lambda: services.reallocate(
-                fiscal_year=year,
-                from_field=data["from_action_field"],
-                to_field=data["to_action_field"],
-                amount=data["amount"],
-                reason=data["reason"],
-                by=request.user,
-                idempotency_key=key,
-            ),
+        posting = services.reallocate(
+            fiscal_year=year,
+            from_field=data["from_action_field"],
+            to_field=data["to_action_field"],
+            amount=data["amount"],
+            reason=data["reason"],
+            by=request.user,
+            idempotency_key=key,
         )
+        return _booked(request, posting, key)
 
     @_booking_schema(BudgetSetSerializer, "Set the annual budget (books the difference)")
     @action(detail=True, methods=["post"], serializer_class=BudgetSetSerializer)
@@ -236,18 +219,14 @@ class FiscalYearLedgerViewSet(_LedgerView, viewsets.GenericViewSet):
         year = self._year()
         key = idempotency_key(request, generate=True)
         data = self._input(BudgetSetSerializer, year)
-        return _booked(
-            request,
-            fiscal_year_id=year.pk,
-            key=key,
-            book=lambda: services.set_budget(
-                fiscal_year=year,
-                amount=data["amount"],
-                reason=data["reason"],
-                by=request.user,
-                idempotency_key=key,
-            ),
+        posting = services.set_budget(
+            fiscal_year=year,
+            amount=data["amount"],
+            reason=data["reason"],
+            by=request.user,
+            idempotency_key=key,
         )
+        return _booked(request, posting, key)
 
 
 class TransferFilter(filters.FilterSet):
@@ -316,14 +295,10 @@ class TransferViewSet(_LedgerView, mixins.RetrieveModelMixin, viewsets.GenericVi
         key = idempotency_key(request, generate=True)
         serializer = ReversalCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return _booked(
-            request,
-            fiscal_year_id=original.fiscal_year_id,
-            key=key,
-            book=lambda: services.reverse_transfer(
-                transfer=original,
-                reason=serializer.validated_data["reason"],
-                by=request.user,
-                idempotency_key=key,
-            ),
+        posting = services.reverse_transfer(
+            transfer=original,
+            reason=serializer.validated_data["reason"],
+            by=request.user,
+            idempotency_key=key,
         )
+        return _booked(request, posting, key)

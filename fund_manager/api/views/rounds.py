@@ -1,9 +1,10 @@
 """/api/v1/rounds/ and /api/v1/agenda-items/: funding rounds, the agenda and the session.
 
-Every change is one call of ``rounds.services``, which checks the role (project office, the
-chair of the round's steering group, an entitled member) and the state again and books the
-commitments through the ledger; its errors become 400/403/409 (fund_manager.api.exceptions),
-a funding shortfall carries the missing money per action field (``rounds_exception_handler``).
+Every change is one call of ``rounds.services`` or, where a process moves too, of its use
+case in ``workflows.rounds``; they check the role (project office, the chair of the round's
+steering group, an entitled member) and the state again and book the commitments through the
+ledger; their errors become 400/403/409 (fund_manager.api.exceptions), a funding shortfall
+carries the missing money per action field (``rounds_exception_handler``).
 
 Visibility: every signed-in user sees the rounds (dates and state: applicants plan by them);
 an agenda item exists for the caller only if the caller may see its application
@@ -11,44 +12,34 @@ an agenda item exists for the caller only if the caller may see its application
 """
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, When
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from fund_manager.applications.selectors import applications_visible_to
 from fund_manager.core.errors import NotPermitted
-from fund_manager.core.money import ZERO, quantize
+from fund_manager.core.money import quantize
 from fund_manager.core.roles import Role, has_role, is_staff_reader
-from fund_manager.rounds import documents, services
+from fund_manager.rounds import documents, selectors, services
 from fund_manager.rounds.document_views import pdf_response
-from fund_manager.rounds.models import (
-    AgendaItem,
-    FundingRound,
-    ItemState,
-    Recusal,
-    RoundState,
-    Vote,
-)
+from fund_manager.rounds.models import AgendaItem, FundingRound, RoundState
+from workflows import rounds as use_cases
 
 from ..exceptions import exception_handler
 from ..filters import IdFilter
 from ..idempotency import IDEMPOTENCY_HEADER, idempotency_key
 from ..serializers.rounds import (
-    DECIDED_STATES,
     AgendaAddSerializer,
     AgendaItemSerializer,
     AttendanceChangeSerializer,
@@ -63,6 +54,7 @@ from ..serializers.rounds import (
     SignMinutesSerializer,
     VoteSerializer,
 )
+from . import _rounds_schema as schema
 from ._common import validated
 
 
@@ -83,41 +75,6 @@ def _require_role(user, *roles):
         raise NotPermitted()
 
 
-def agenda_items(user):
-    """The agenda items ``user`` may see, with the vote counts and the caller's own vote."""
-    mine = {"item": OuterRef("pk"), "member": user.pk}
-    return (
-        AgendaItem.objects.filter(application__in=applications_visible_to(user))
-        .select_related("application", "round")
-        .annotate(
-            votes_yes=Count("votes", filter=Q(votes__choice=Vote.Choice.YES)),
-            votes_no=Count("votes", filter=Q(votes__choice=Vote.Choice.NO)),
-            votes_abstain=Count("votes", filter=Q(votes__choice=Vote.Choice.ABSTAIN)),
-            my_vote=Subquery(Vote.objects.filter(**mine).values("choice")[:1]),
-            my_recusal=Exists(Recusal.objects.filter(**mine)),
-        )
-        .order_by("round", "position", "id")
-    )
-
-
-def _decisions(funding_round):
-    items = list(
-        funding_round.items.select_related("application")
-        .annotate(
-            approved_amount=Case(
-                When(state=ItemState.APPROVED, then=F("proposed_amount")), default=None
-            )
-        )
-        .order_by("position", "id")
-    )
-    return {
-        "id": funding_round.pk,
-        "closed_at": funding_round.closed_at,
-        "committed_total": sum((quantize(i.approved_amount) for i in items), ZERO),
-        "decisions": items,
-    }
-
-
 class RoundFilter(filters.FilterSet):
     fiscal_year = IdFilter(field_name="fiscal_year_id", help_text=_("Fiscal year id"))
     fund = filters.CharFilter(field_name="fiscal_year__fund__code", help_text=_("Fund code"))
@@ -128,58 +85,10 @@ class RoundFilter(filters.FilterSet):
         fields = ["fiscal_year", "fund", "state"]
 
 
-# --- schema ------------------------------------------------------------------------------------
-_TAGS = ["rounds"]
-_BAD_INPUT = OpenApiResponse(description="Bad input: {field: [messages]}.")
-_NOT_FOUND = OpenApiResponse(description="Does not exist or is not visible to the caller.")
-_FORBIDDEN = OpenApiResponse(description="The caller's role may not do this.")
-_CONFLICT = OpenApiResponse(description="The current state forbids this: {detail, code}.")
-_CLOSE_CONFLICT = OpenApiResponse(
-    response=inline_serializer(
-        "CloseSessionConflict",
-        fields={
-            "detail": serializers.CharField(),
-            "code": serializers.CharField(),
-            "shortfalls": serializers.DictField(
-                child=serializers.CharField(),
-                required=False,
-                help_text=_(
-                    "Only with code insufficient_funds: the missing money per action field code."
-                ),
-            ),
-        },
-    ),
-    description=(
-        "Refused, nothing decided or booked: insufficient_funds (with shortfalls), "
-        "quorum_missing, proposal_missing, session_not_open (the round is not in session and "
-        "not decided), concurrent_change."
-    ),
-)
-_IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description=(
-        "1 to 100 printable ASCII characters (no spaces). Closing is idempotent whatever the "
-        "key: once the round is decided, every further close answers 200 with the stored "
-        "decisions and books nothing (the request has no body, so no two close requests "
-        "differ)."
-    ),
-)
-
-
-def _round_action(description, request=None, ok=RoundSerializer, ok_status=200, **extra):
-    responses = {ok_status: ok, 403: _FORBIDDEN, 404: _NOT_FOUND, 409: _CONFLICT}
-    if request is not None:
-        responses[400] = _BAD_INPUT
-    return extend_schema(
-        tags=_TAGS, description=description, request=request, responses=responses, **extra
-    )
-
-
 @extend_schema_view(
-    list=extend_schema(tags=_TAGS, description="Every round; filter by fiscal year or state."),
+    list=extend_schema(
+        tags=schema.TAGS, description="Every round; filter by fiscal year or state."
+    ),
 )
 class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = RoundSerializer
@@ -193,7 +102,11 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         # The agenda as the caller may see it (every page of the list, and the detail).
         return self.queryset.prefetch_related(
-            Prefetch("items", queryset=agenda_items(self.request.user), to_attr="visible_items"),
+            Prefetch(
+                "items",
+                queryset=selectors.visible_agenda_items(self.request.user),
+                to_attr="visible_items",
+            ),
             "attendance__member",
         )
 
@@ -219,15 +132,15 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data = validated(serializer_class, self.request)
         return self._detail(service(funding_round=funding_round, by=self.request.user, **data))
 
-    @extend_schema(tags=_TAGS, responses={200: RoundSerializer, 404: _NOT_FOUND})
+    @extend_schema(tags=schema.TAGS, responses={200: RoundSerializer, 404: schema.NOT_FOUND})
     def retrieve(self, request, pk=None):
         """A round with its agenda (the items whose application the caller may see)."""
         return self._detail(self._round())
 
     @extend_schema(
-        tags=_TAGS,
+        tags=schema.TAGS,
         request=RoundCreateSerializer,
-        responses={201: RoundSerializer, 400: _BAD_INPUT, 403: _FORBIDDEN},
+        responses={201: RoundSerializer, 400: schema.BAD_INPUT, 403: schema.FORBIDDEN},
     )
     def create(self, request):
         """Plan a round (project office); its dates must not overlap the year's other rounds."""
@@ -241,7 +154,7 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
         description="The minutes of a decided round as a tagged PDF (staff of that round).",
     )
-    def minutes(self, request, pk=None):  # routed in api/urls.py: no trailing slash (API.md)
+    def minutes(self, request, pk=None):  # routed in api/urls.py: no trailing slash (docs/api.md)
         funding_round = get_object_or_404(FundingRound, pk=pk)
         if not documents.can_read_minutes(request.user, funding_round):
             raise NotPermitted()
@@ -251,13 +164,13 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             documents.minutes_pdf(funding_round), documents.minutes_filename(funding_round)
         )
 
-    @_round_action("Open the round for applications (project office): planned -> open.")
+    @schema.round_action("Open the round for applications (project office): planned -> open.")
     @action(detail=True, methods=["post"])
     def open(self, request, pk=None):
         funding_round = services.open_round(funding_round=self._round(), by=request.user)
         return self._detail(funding_round)
 
-    @_round_action(
+    @schema.round_action(
         "Put an eligible (or deferred) application on the agenda of an open round (project "
         "office). Answers the new agenda item. Not eligible: 409 not_eligible.",
         request=AgendaAddSerializer,
@@ -272,19 +185,19 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         item = services.add_to_agenda(
             funding_round=funding_round, application=data["application"], by=request.user
         )
-        fresh = agenda_items(request.user).get(pk=item.pk)
+        fresh = selectors.visible_agenda_items(request.user).get(pk=item.pk)
         return Response(
             AgendaItemSerializer(fresh, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED,
         )
 
-    @_round_action("Close the round for submissions (project office): the agenda freezes.")
+    @schema.round_action("Close the round for submissions (project office): the agenda freezes.")
     @action(detail=True, methods=["post"], url_path="close-submissions")
     def close_submissions(self, request, pk=None):
-        funding_round = services.close_submissions(funding_round=self._round(), by=request.user)
+        funding_round = use_cases.close_submissions(funding_round=self._round(), by=request.user)
         return self._detail(funding_round)
 
-    @_round_action(
+    @schema.round_action(
         "Open the session (chair of the round's steering group) on its scheduled day only "
         "(before: 409 session_not_due, after: 409 session_day_passed; reschedule first): "
         "freezes who may vote, records who is present (`present`, optional: omitted records "
@@ -298,9 +211,9 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer_class=OpenSessionSerializer,
     )
     def open_session(self, request, pk=None):
-        return self._change(services.open_session, OpenSessionSerializer, Role.CHAIR)
+        return self._change(use_cases.open_session, OpenSessionSerializer, Role.CHAIR)
 
-    @_round_action(
+    @schema.round_action(
         "Move the session to another day before it is opened (project office, or the chair "
         "of the round): not in the past, not before the submission deadline. Audited; the "
         "members of the steering group are told by e-mail.",
@@ -312,16 +225,16 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             services.reschedule_session, RescheduleSerializer, Role.PROJECT_OFFICE, Role.CHAIR
         )
 
-    @_round_action(
+    @schema.round_action(
         "Cancel a planned or open round with an empty agenda (project office), with a "
         "reason. Items on the agenda: 409 agenda_not_empty.",
         request=CancelRoundSerializer,
     )
     @action(detail=True, methods=["post"], serializer_class=CancelRoundSerializer)
     def cancel(self, request, pk=None):
-        return self._change(services.cancel_round, CancelRoundSerializer, Role.PROJECT_OFFICE)
+        return self._change(use_cases.cancel_round, CancelRoundSerializer, Role.PROJECT_OFFICE)
 
-    @_round_action(
+    @schema.round_action(
         "The chair records a late arrival (`arrived`) or a departure (`left`) of an entitled "
         "member during the session; only present members vote. 409 already_present, "
         "not_present, leader_cannot_leave, session_not_open.",
@@ -346,9 +259,9 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return self._detail(funding_round)
 
     @extend_schema(
-        tags=_TAGS,
+        tags=schema.TAGS,
         request=None,
-        parameters=[_IDEMPOTENCY_PARAMETER],
+        parameters=[schema.IDEMPOTENCY_PARAMETER],
         description=(
             "Close the session (chair): decides every item, books one commitment per approval "
             "and answers the decisions. Refused as a whole (409, nothing booked) when an item "
@@ -359,9 +272,9 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={
             200: RoundDecisionsSerializer,
             400: OpenApiResponse(description="Malformed Idempotency-Key header."),
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CLOSE_CONFLICT,
+            403: schema.FORBIDDEN,
+            404: schema.NOT_FOUND,
+            409: schema.CLOSE_CONFLICT,
         },
     )
     @action(
@@ -374,22 +287,16 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         funding_round = self._round()
         _require_role(request.user, Role.CHAIR)
         key = idempotency_key(request)
-        try:
-            funding_round = services.close_session(funding_round=funding_round, by=request.user)
-        except services.RoundError as exc:
-            # The service refuses a second close (after checking the chair). A decided round
-            # has its decisions stored: answer them again, nothing is booked twice.
-            if exc.code != "session_not_open":
-                raise
-            funding_round.refresh_from_db()
-            if funding_round.state not in DECIDED_STATES:
-                raise
-        response = Response(RoundDecisionsSerializer(_decisions(funding_round)).data)
+        # A repeat after success answers the stored decisions again, nothing booked twice.
+        funding_round = use_cases.close_session(
+            funding_round=funding_round, by=request.user, repeat=True
+        )
+        response = Response(RoundDecisionsSerializer(selectors.decisions(funding_round)).data)
         if key is not None:
             response[IDEMPOTENCY_HEADER] = key
         return response
 
-    @_round_action(
+    @schema.round_action(
         "Sign the minutes (the chair, or the deputy who led the session): decided → minuted, "
         "with who kept the minutes.",
         request=SignMinutesSerializer,
@@ -401,12 +308,14 @@ class RoundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer_class=SignMinutesSerializer,
     )
     def sign_minutes(self, request, pk=None):
-        return self._change(services.sign_minutes, SignMinutesSerializer, Role.CHAIR)
+        return self._change(use_cases.sign_minutes, SignMinutesSerializer, Role.CHAIR)
 
 
 @extend_schema_view(
     retrieve=extend_schema(
-        tags=_TAGS, responses={200: AgendaItemSerializer, 404: _NOT_FOUND}, description=None
+        tags=schema.TAGS,
+        responses={200: AgendaItemSerializer, 404: schema.NOT_FOUND},
+        description=None,
     )
 )
 class AgendaItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -417,7 +326,7 @@ class AgendaItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = AgendaItem.objects.none()  # for the schema; get_queryset scopes every request
 
     def get_queryset(self):
-        return agenda_items(self.request.user)
+        return selectors.visible_agenda_items(self.request.user)
 
     def get_exception_handler(self):
         return rounds_exception_handler
@@ -438,7 +347,7 @@ class AgendaItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         data = validated(serializer_class, self.request)
         return self._answer(service(item=item, by=self.request.user, **data))
 
-    @_round_action(
+    @schema.round_action(
         "The chair's proposal: an amount of at most the requested amount, and conditions.",
         request=ProposalSerializer,
         ok=AgendaItemSerializer,
@@ -447,7 +356,7 @@ class AgendaItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def proposal(self, request, pk=None):
         return self._change(services.set_proposal, ProposalSerializer, Role.CHAIR)
 
-    @_round_action(
+    @schema.round_action(
         "Vote yes, no or abstain (a member entitled in this session). A second vote replaces "
         "the first while the session is open. Recused: 409 recused.",
         request=VoteSerializer,
@@ -457,7 +366,7 @@ class AgendaItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def votes(self, request, pk=None):
         return self._change(services.cast_vote, VoteSerializer)
 
-    @_round_action(
+    @schema.round_action(
         "A member declares a conflict of interest: recused from the item, an earlier vote on "
         "it is withdrawn.",
         ok=AgendaItemSerializer,
@@ -467,7 +376,7 @@ class AgendaItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         item = services.declare_conflict(item=self.get_object(), by=request.user)
         return self._answer(item)
 
-    @_round_action(
+    @schema.round_action(
         "The chair defers the item: it is decided as deferred when the session closes.",
         ok=AgendaItemSerializer,
     )
@@ -476,7 +385,7 @@ class AgendaItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         item = services.defer_item(item=self.get_object(), by=request.user)
         return self._answer(item)
 
-    @_round_action(
+    @schema.round_action(
         "Record the day the notice of a decided item reached the applicant, and how "
         "(project office). A correction keeps the earlier day in the audit trail.",
         request=NotificationSerializer,

@@ -1,11 +1,13 @@
-"""What every round service shares: the error types, the role check, row locks and the
+"""What every round service shares: the error types, the role checks, row locks and the
 guarded state transition."""
 
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition, can_proceed
 
 from fund_manager.core.errors import ConcurrentChange, InvalidTransition, NotPermitted
-from fund_manager.core.roles import has_role
+from fund_manager.core.roles import Role, has_role
+
+from .. import selectors
 
 
 class RoundError(InvalidTransition):
@@ -30,6 +32,13 @@ class FundingShortfall(RoundError):
 def _require(by, *roles):
     if not any(has_role(by, role) for role in roles):
         raise NotPermitted()
+
+
+def _require_chair(by, funding_round):
+    """The chair of the round's steering group, or the deputy standing in, with the chair role
+    (the rule of ``selectors.may_chair``, frozen when the session opens)."""
+    if not has_role(by, Role.CHAIR) or by.pk not in selectors.may_chair(funding_round):
+        raise NotPermitted(_("Only the chair of this steering group may do this."))
 
 
 def _lock(model, pk):

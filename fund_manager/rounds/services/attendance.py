@@ -10,7 +10,7 @@ from fund_manager.core.audit import log_action
 from fund_manager.core.errors import InvalidInput
 
 from ..models import Attendance, Entitlement, FundingRound, RoundState
-from ._common import RoundError, _lock
+from ._common import RoundError, _lock, _require_chair
 
 
 def is_present(funding_round, user) -> bool:
@@ -42,8 +42,6 @@ def record_opening(funding_round, users, at):
 def record_attendance(*, funding_round, member, arrived, by):
     """The chair records that an entitled member arrived late (``arrived=True``) or left
     (``arrived=False``) during the session; the one leading it cannot leave."""
-    from .session import _require_chair
-
     _require_chair(by, funding_round)
     with transaction.atomic():
         locked = _lock(FundingRound, funding_round.pk)

@@ -2,9 +2,9 @@
 
 The notice (Zuwendungsbescheid or Ablehnungsbescheid) is an administrative act; it takes
 effect when it is made known to the applicant (Bekanntgabe, § 41 VwVfG NRW), and the month for
-legal action and the rule "payout only once the notice is final" count from that day
-(DOMAIN.md, "Decisions" and "Money"). The project office sends the notice and records the day
-here; a correction is allowed and keeps the earlier day in the audit trail.
+legal action and the rule "payout only once the notice is final" count from that day. The
+project office sends the notice and records the day here; a correction is allowed and keeps
+the earlier day in the audit trail.
 """
 
 from django.db import transaction

@@ -1,16 +1,17 @@
-"""Planning a year's rounds and their agendas (project office), and the deadline job."""
+"""Planning a year's rounds and their agendas (project office), and closing them for
+submissions (by the office, or at the deadline)."""
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from fund_manager.applications import services as application_services
 from fund_manager.applications.models import Application, State
 from fund_manager.core.audit import log_action
 from fund_manager.core.errors import InvalidInput, NotPermitted
 from fund_manager.core.roles import Role, has_role
-from fund_manager.core.text import SHORT_TEXT, validate_single_line
+from fund_manager.core.text import REASON_REQUIRED, SHORT_TEXT, require_note
 
 from .. import notifications, selectors
 from ..models import AgendaItem, FundingRound, RoundState
@@ -128,13 +129,8 @@ def _put_on_agenda(funding_round, application, by):
             raise RoundError(_("The application belongs to another fiscal year."))
         position = locked_round.items.count() + 1
         item = AgendaItem.objects.create(round=locked_round, application=locked, position=position)
-        locked.schedule()
-        locked.save()
-        log_action(
-            obj=locked,
-            action="application.scheduled",
-            by=by,
-            data={"round": str(locked_round), "position": position},
+        application_services.schedule_application(
+            application=locked, by=by, round_label=str(locked_round), position=position
         )
     return item
 
@@ -198,23 +194,16 @@ def move_to_round(*, item, target_round, by):
     return locked
 
 
-def close_due_rounds(*, today=None):
-    """The scheduled job (``manage.py close_due_rounds``, daily): every open round whose
-    submission deadline has passed stops taking applications; its agenda is frozen and the
-    chair finds "prepare the session" in the inbox. Returns the rounds closed."""
-    today = today or timezone.localdate()
-    closed = []
-    for funding_round in FundingRound.objects.filter(
-        state=RoundState.OPEN, submission_deadline__lt=today
-    ).order_by("pk"):
-        closed.append(_close_submissions(funding_round, by=None))
-    return closed
-
-
 def close_submissions(*, funding_round, by):
-    """At the deadline the agenda freezes."""
+    """The project office closes the round for submissions: the agenda freezes."""
     _require(by, Role.PROJECT_OFFICE)
     return _close_submissions(funding_round, by=by)
+
+
+def close_submissions_at_deadline(*, funding_round):
+    """The deadline job (``workflows.rounds.close_due_rounds``) closes a round whose
+    submission deadline has passed (``selectors.due_for_closing``); audited without a person."""
+    return _close_submissions(funding_round, by=None)
 
 
 def _close_submissions(funding_round, *, by):
@@ -222,10 +211,6 @@ def _close_submissions(funding_round, *, by):
         locked = _lock(FundingRound, funding_round.pk)
         _transition(locked, "close_submissions")
         log_action(obj=locked, action="round.submissions_closed", by=by)
-        # The chair finds "prepare the session" in the inbox.
-        from workflows import services as process
-
-        process.round_submissions_closed(locked)
     return locked
 
 
@@ -236,18 +221,11 @@ def _may_reschedule(by, funding_round):
 
 
 def _clean_reason(reason, field="reason"):
-    try:
-        validate_single_line(reason)
-    except ValidationError as error:
-        raise InvalidInput(fields={field: list(error.messages)}) from error
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise InvalidInput(fields={field: [_("Please give a reason.")]})
-    if len(reason) > SHORT_TEXT:
-        raise InvalidInput(
-            fields={field: [_("At most %(max)s characters, please.") % {"max": SHORT_TEXT}]}
-        )
-    return reason
+    """A required one-line reason (the note rule of core.text), spaces collapsed."""
+    reason = require_note(
+        reason, field=field, required=REASON_REQUIRED, multi_line=False, max_length=SHORT_TEXT
+    )
+    return " ".join(reason.split())
 
 
 def reschedule_session(*, funding_round, session_date, reason, by):

@@ -1,26 +1,26 @@
 """The session: entitlements, recusal, proposals, votes, deferral, and closing with one
 commitment per approval (chair and members)."""
 
-from decimal import Decimal
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
-from fund_manager.applications.models import Application, State
+from fund_manager.applications import services as application_services
+from fund_manager.applications.models import State
 from fund_manager.core.audit import log_action
 from fund_manager.core.errors import InvalidInput, NotPermitted
-from fund_manager.core.money import ZERO, quantize
-from fund_manager.core.roles import Role, has_role
+from fund_manager.core.money import ZERO, require_amount
 from fund_manager.core.text import text_errors
 from fund_manager.ledger import services as ledger
-from fund_manager.ledger.models import Account, AccountKind
 from policies import voting
 from policies.access import member_organisation_ids
 
 from .. import notifications, selectors
 from ..models import (
+    DECIDED_STATES,
     AgendaItem,
     Entitlement,
     FundingRound,
@@ -30,22 +30,8 @@ from ..models import (
     Vote,
 )
 from . import attendance
-from ._common import FundingShortfall, RoundError, _lock, _transition
+from ._common import FundingShortfall, RoundError, _lock, _require_chair, _transition
 from .planning import _put_on_agenda
-
-
-def _require_chair(by, funding_round):
-    """The chair of the round's steering group, or the deputy standing in, with the chair role
-    (the rule of ``selectors.may_chair``, frozen when the session opens)."""
-    if not has_role(by, Role.CHAIR) or by.pk not in selectors.may_chair(funding_round):
-        raise NotPermitted(_("Only the chair of this steering group may do this."))
-
-
-def _process():
-    """The process side (viewflow); imported late because its tasks call these services."""
-    from workflows import services
-
-    return services
 
 
 def _require_due(funding_round):
@@ -76,7 +62,8 @@ def open_session(*, funding_round, by, present=None):
     """On the session day: freeze who is entitled to vote, record who is present (``present``:
     user ids of entitled members; None records every entitled member, the one opening is
     always present), recuse members of applicant organisations, and record who leads the
-    session; the chair's task "prepare the session" is done."""
+    session (``workflows.rounds.open_session`` also completes the chair's "prepare the
+    session")."""
     _require_chair(by, funding_round)
     with transaction.atomic():
         locked = _lock(FundingRound, funding_round.pk)
@@ -89,23 +76,7 @@ def open_session(*, funding_round, by, present=None):
         chairs = {seat.user_id for seat in seats if seat.is_chair}
         deputies = {seat.user_id for seat in seats if seat.is_deputy}
         people = {seat.user_id: seat.user for seat in seats}
-        if present is None:
-            present_ids = set(people)
-        else:
-            present_ids = set()
-            for value in present:
-                try:
-                    present_ids.add(int(getattr(value, "pk", value)))
-                except (TypeError, ValueError):
-                    present_ids.add(value)
-            unknown = present_ids - set(people)
-            if unknown:
-                raise InvalidInput(
-                    fields={
-                        "present": [_("Only members entitled to vote that day can be present.")]
-                    }
-                )
-        present_ids.add(by.pk)
+        present_ids = _present_ids(present, people, by)
         _transition(locked, "open_session")
         now = timezone.now()
         locked.opened_at = now
@@ -119,12 +90,7 @@ def open_session(*, funding_round, by, present=None):
         )
         users = list(people.values())
         attendance.record_opening(locked, [user for user in users if user.pk in present_ids], now)
-        for item in locked.items.select_related("application"):
-            for user in users:
-                if voting.is_recused(
-                    member_organisation_ids(user), item.application.organisation_id
-                ):
-                    Recusal.objects.create(item=item, member=user, reason=Recusal.Reason.MEMBERSHIP)
+        _recuse_applicant_members(locked, users)
         log_action(
             obj=locked,
             action="round.session_opened",
@@ -134,8 +100,34 @@ def open_session(*, funding_round, by, present=None):
                 "present": sorted(user.username for user in users if user.pk in present_ids),
             },
         )
-        _process().round_session_opened(locked, by)
     return locked
+
+
+def _present_ids(present, people, by):
+    """The ids of the members present at the opening: ``present`` (ids or users; None: every
+    entitled member), always with the one opening; refused when one is not entitled."""
+    if present is None:
+        present_ids = set(people)
+    else:
+        present_ids = set()
+        for value in present:
+            try:
+                present_ids.add(int(getattr(value, "pk", value)))
+            except (TypeError, ValueError):
+                present_ids.add(value)
+        if present_ids - set(people):
+            raise InvalidInput(
+                fields={"present": [_("Only members entitled to vote that day can be present.")]}
+            )
+    return present_ids | {by.pk}
+
+
+def _recuse_applicant_members(funding_round, users):
+    """Members of an applicant organisation are recused from its items (§ 31 GO NRW)."""
+    for item in funding_round.items.select_related("application"):
+        for user in users:
+            if voting.is_recused(member_organisation_ids(user), item.application.organisation_id):
+                Recusal.objects.create(item=item, member=user, reason=Recusal.Reason.MEMBERSHIP)
 
 
 def _open_item(item, states=(RoundState.IN_SESSION,)):
@@ -152,13 +144,7 @@ def set_proposal(*, item, amount, conditions, by):
     """The chair's proposal: at most the requested amount; prepared once the agenda is final
     (submissions closed) or set during the session."""
     _require_chair(by, item.round)
-    if (
-        not isinstance(amount, Decimal)
-        or not amount.is_finite()
-        or amount <= 0
-        or amount != quantize(amount)
-    ):
-        raise InvalidInput(fields={"amount": [_("The amount must be greater than zero.")]})
+    require_amount(amount)
     # Characters and length as the model has them (issue 9, defects 8 and 11).
     text_problems = text_errors(AgendaItem, {"conditions": conditions or ""})
     if text_problems:
@@ -251,142 +237,150 @@ def defer_item(*, item, by):
     return locked
 
 
-def close_session(*, funding_round, by):
+@dataclass(frozen=True)
+class SessionClosing:
+    """What closing the session did: the round, the applications it decided (for their
+    processes) and whether this was a repeat of an earlier close (nothing decided again)."""
+
+    funding_round: FundingRound
+    decided: tuple = ()
+    repeated: bool = False
+
+
+def close_session(*, funding_round, by, repeat=False):
     """Decide every item, check the funds, book one commitment per approval, all at once.
 
-    Refused as a whole (nothing booked, nothing decided) when an approval has no proposal or
-    the approvals exceed an action field's available balance. Closing twice books nothing
-    twice: the round is no longer in session and the commitments carry idempotency keys.
+    Refused as a whole (nothing booked, nothing decided) when an item has no quorum, an
+    approval has no proposal or the approvals exceed an action field's available balance.
+    Closing twice books nothing twice: the round is no longer in session (``session_not_open``)
+    and the commitments carry idempotency keys; with ``repeat`` a decided round is answered
+    again instead (``SessionClosing.repeated``), for clients that retry.
     """
     _require_chair(by, funding_round)
     with transaction.atomic():
         locked = _lock(FundingRound, funding_round.pk)
+        if repeat and locked.state in DECIDED_STATES:
+            return SessionClosing(funding_round=locked, repeated=True)
         if locked.state != RoundState.IN_SESSION:
             raise RoundError(_("The session is not open."), code="session_not_open")
-        # An application withdrawn while on the agenda is no longer decided.
-        items = list(
-            locked.items.filter(application__state=State.SCHEDULED).select_related(
-                "application__action_field"
-            )
-        )
-        outcomes = {
-            item.pk: voting.decide(tally(item), deferred=item.deferral_requested) for item in items
-        }
-        no_quorum = [item for item in items if outcomes[item.pk].result == voting.NO_QUORUM]
-        if no_quorum:
-            # API.md: closing is refused while an item has no quorum; the chair lets the
-            # missing members vote or defers the item.
-            raise RoundError(
-                _("No quorum for: %(items)s. Let the members vote or defer these items."),
-                params={"items": ", ".join(str(i.application.reference) for i in no_quorum)},
-                code="quorum_missing",
-            )
-        approved = [item for item in items if outcomes[item.pk].result == voting.APPROVED]
-        missing = [item for item in approved if item.proposed_amount is None]
-        if missing:
-            raise RoundError(
-                _("Approved items need a proposed amount: %(items)s."),
-                params={"items": ", ".join(str(i.application.reference) for i in missing)},
-                code="proposal_missing",
-            )
-        wanted, available = {}, {}
-        for item in approved:
-            code = item.application.action_field.code
-            wanted[code] = wanted.get(code, ZERO) + item.proposed_amount
-        for account in Account.objects.filter(
-            fiscal_year=locked.fiscal_year, kind=AccountKind.AVAILABLE
-        ).select_related("action_field"):
-            available[account.action_field.code] = account.balance
-        shortfalls = voting.funding_shortfalls(wanted, available)
-        if shortfalls:
-            raise FundingShortfall(shortfalls)
-        for item in items:
-            outcome = outcomes[item.pk]
-            application = _lock(Application, item.application_id)
-            if outcome.result == voting.APPROVED:
-                item.state = ItemState.APPROVED
-                application.approve()
-                application.approved_amount = item.proposed_amount
-                ledger.commit(
-                    application=application,
-                    amount=item.proposed_amount,
-                    by=by,
-                    idempotency_key=f"round:{locked.pk}:item:{item.pk}:commit",
-                    reason=str(_("Approved in round %(round)s") % {"round": str(locked)}),
-                    business_reference=f"round:{locked}",
-                )
-            elif outcome.result == voting.DEFERRED:
-                item.state = ItemState.DEFERRED
-                application.defer()
-            else:
-                item.state = ItemState.REJECTED
-                application.reject()
-            item.outcome = outcome.to_dict()
-            item.save(update_fields=["state", "outcome"])
-            application.save()
-            _process().application_decided(application)
-            if item.state != ItemState.DEFERRED:
-                notifications.decided(item)
-            log_action(
-                obj=application,
-                action=f"application.{item.state}",
-                by=by,
-                data={"round": str(locked), "outcome": item.outcome},
-            )
+        items, outcomes = _items_to_decide(locked)
+        approved = _approvals(items, outcomes)
+        _check_funds(locked, approved)
+        decided = tuple(_decide_item(locked, item, outcomes[item.pk], by) for item in items)
         _transition(locked, "close_session")
-        for item in items:
-            if item.state == ItemState.DEFERRED:
-                # "deferred to the next round": onto the next open round's agenda, if there is
-                # one; otherwise opening the next round collects it.
-                following = (
-                    FundingRound.objects.filter(
-                        fiscal_year=locked.fiscal_year,
-                        state=RoundState.OPEN,
-                        number__gt=locked.number,
-                    )
-                    .order_by("number")
-                    .first()
-                )
-                if following is not None:
-                    _put_on_agenda(following, item.application, by)
+        _carry_deferred_over(locked, items, by)
         locked.closed_at = timezone.now()
         locked.save(update_fields=["closed_at"])
         log_action(
             obj=locked,
             action="round.session_closed",
             by=by,
-            data={"approved": len(approved), "total": str(sum(wanted.values(), ZERO))},
+            data={
+                "approved": len(approved),
+                "total": str(sum((item.proposed_amount for item in approved), ZERO)),
+            },
         )
-        _process().round_session_closed(locked, by)
-    return locked
+    return SessionClosing(funding_round=locked, decided=decided)
 
 
-MINUTE_TAKER_MAX = 200
-
-
-def sign_minutes(*, funding_round, minute_taker, by):
-    """The chair (or the deputy who led the session) confirms the minutes as the record of
-    the session: decided → minuted, with who kept them; the chair's last task is done."""
-    _require_chair(by, funding_round)
-    minute_taker = " ".join((minute_taker or "").split())
-    if not minute_taker:
-        raise InvalidInput(fields={"minute_taker": [_("Please name who kept the minutes.")]})
-    if len(minute_taker) > MINUTE_TAKER_MAX:
-        raise InvalidInput(
-            fields={"minute_taker": [_("At most 200 characters, please.")]},
+def _items_to_decide(funding_round):
+    """The items still on the agenda, with the outcome of their votes (an application
+    withdrawn while on the agenda is no longer decided)."""
+    items = list(
+        funding_round.items.filter(application__state=State.SCHEDULED).select_related(
+            "application__action_field"
         )
-    text_problems = text_errors(FundingRound, {"minute_taker": minute_taker})
-    if text_problems:
-        raise InvalidInput(fields=text_problems)
-    with transaction.atomic():
-        locked = _lock(FundingRound, funding_round.pk)
-        _transition(locked, "sign_minutes")
-        locked.minute_taker = minute_taker
-        locked.minutes_signed_at = timezone.now()
-        locked.minutes_signed_by = by
-        locked.save(update_fields=["minute_taker", "minutes_signed_at", "minutes_signed_by"])
-        log_action(
-            obj=locked, action="round.minutes_signed", by=by, data={"minute_taker": minute_taker}
+    )
+    outcomes = {
+        item.pk: voting.decide(tally(item), deferred=item.deferral_requested) for item in items
+    }
+    return items, outcomes
+
+
+def _references(items):
+    return ", ".join(str(item.application.reference) for item in items)
+
+
+def _approvals(items, outcomes):
+    """The approved items, each with a proposal to book. Refused while an item has no quorum
+    (the chair lets the missing members vote or defers it) or an approval has no amount."""
+    no_quorum = [item for item in items if outcomes[item.pk].result == voting.NO_QUORUM]
+    if no_quorum:
+        raise RoundError(
+            _("No quorum for: %(items)s. Let the members vote or defer these items."),
+            params={"items": _references(no_quorum)},
+            code="quorum_missing",
         )
-        _process().round_minutes_signed(locked, by)
-    return locked
+    approved = [item for item in items if outcomes[item.pk].result == voting.APPROVED]
+    missing = [item for item in approved if item.proposed_amount is None]
+    if missing:
+        raise RoundError(
+            _("Approved items need a proposed amount: %(items)s."),
+            params={"items": _references(missing)},
+            code="proposal_missing",
+        )
+    return approved
+
+
+def _check_funds(funding_round, approved):
+    """Refuse approvals beyond an action field's available balance: the check the closing
+    page shows (``selectors.funds_check``)."""
+    checks = selectors.funds_check(
+        funding_round, [(item.application.action_field, item.proposed_amount) for item in approved]
+    )
+    shortfalls = selectors.shortfalls(checks)
+    if shortfalls:
+        raise FundingShortfall(shortfalls)
+
+
+def _decide_item(funding_round, item, outcome, by):
+    """One item's decision: its application approved (the commitment booked), deferred or
+    rejected, the outcome stored on the item, the applicant told. Returns the application."""
+    decision = {"by": by, "round_label": str(funding_round), "outcome": outcome.to_dict()}
+    if outcome.result == voting.APPROVED:
+        item.state = ItemState.APPROVED
+        application = application_services.approve_application(
+            application=item.application, amount=item.proposed_amount, **decision
+        )
+        ledger.commit(
+            application=application,
+            amount=item.proposed_amount,
+            by=by,
+            idempotency_key=f"round:{funding_round.pk}:item:{item.pk}:commit",
+            reason=str(_("Approved in round %(round)s") % {"round": str(funding_round)}),
+            business_reference=f"round:{funding_round}",
+        )
+    elif outcome.result == voting.DEFERRED:
+        item.state = ItemState.DEFERRED
+        application = application_services.defer_application(
+            application=item.application, **decision
+        )
+    else:
+        item.state = ItemState.REJECTED
+        application = application_services.reject_application(
+            application=item.application, **decision
+        )
+    item.outcome = decision["outcome"]
+    item.save(update_fields=["state", "outcome"])
+    notifications.decided(item)
+    return application
+
+
+def _carry_deferred_over(funding_round, items, by):
+    """Deferred "to the next round": onto the next open round's agenda, if there is one;
+    otherwise opening the next round collects them."""
+    deferred = [item for item in items if item.state == ItemState.DEFERRED]
+    if not deferred:
+        return
+    following = (
+        FundingRound.objects.filter(
+            fiscal_year=funding_round.fiscal_year,
+            state=RoundState.OPEN,
+            number__gt=funding_round.number,
+        )
+        .order_by("number")
+        .first()
+    )
+    if following is not None:
+        for item in deferred:
+            _put_on_agenda(following, item.application, by)

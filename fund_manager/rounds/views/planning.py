@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from fund_manager.core.errors import DomainError, InvalidInput
 from fund_manager.core.forms import add_domain_errors
 from fund_manager.core.roles import Role, user_roles
+from workflows import rounds as use_cases
 
 from .. import selectors, services
 from ..forms import (
@@ -209,7 +210,7 @@ def close_submissions(request, pk):
     if request.method == "POST":
         _run(
             request,
-            lambda: services.close_submissions(funding_round=funding_round, by=request.user),
+            lambda: use_cases.close_submissions(funding_round=funding_round, by=request.user),
             _("Submissions are closed; the agenda is final."),
         )
         return redirect("rounds:detail", pk=pk)
@@ -275,7 +276,7 @@ def cancel(request, pk):
         done = _run_form(
             request,
             form,
-            lambda data: services.cancel_round(
+            lambda data: use_cases.cancel_round(
                 funding_round=funding_round, by=request.user, **data
             ),
             success=lambda: _("Round %(round)s is cancelled.") % {"round": funding_round},

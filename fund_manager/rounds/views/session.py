@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from fund_manager.core.errors import DomainError, InvalidInput
+from workflows import rounds as use_cases
 
 from .. import selectors, services
 from ..forms import AttendanceForm, OpenSessionForm, ProposalForm, SignMinutesForm
@@ -71,7 +72,7 @@ def open_session(request, pk):
         done = _run_form(
             request,
             form,
-            lambda data: services.open_session(
+            lambda data: use_cases.open_session(
                 funding_round=funding_round, by=request.user, present=data["present"]
             ),
             success=lambda: _("The session is open; the members can vote now."),
@@ -177,7 +178,7 @@ def close_session(request, pk):
     shortfalls = []
     if request.method == "POST":
         try:
-            services.close_session(funding_round=funding_round, by=request.user)
+            use_cases.close_session(funding_round=funding_round, by=request.user)
         except services.FundingShortfall as error:
             shortfalls = selectors.shortfall_rows(funding_round, error.shortfalls)
             messages.error(
@@ -196,7 +197,7 @@ def close_session(request, pk):
         {
             "round": funding_round,
             "rows": rows,
-            "fields": selectors.funds_check(funding_round, rows),
+            "fields": selectors.funds_check(funding_round, selectors.approvals(rows)),
             "shortfalls": shortfalls,
             "open": funding_round.state == RoundState.IN_SESSION,
         },
@@ -214,7 +215,7 @@ def sign_minutes(request, pk):
         done = _run_form(
             request,
             form,
-            lambda data: services.sign_minutes(
+            lambda data: use_cases.sign_minutes(
                 funding_round=funding_round, minute_taker=data["minute_taker"], by=request.user
             ),
             success=lambda: _("The minutes are signed; the round is complete."),

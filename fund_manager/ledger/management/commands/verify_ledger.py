@@ -4,9 +4,10 @@ from django.core.management.base import BaseCommand
 from django.db.models import Q
 from django.utils.translation import ngettext
 
+from fund_manager.applications.ledger_check import verify_applications
 from fund_manager.applications.models import Application
 from fund_manager.ledger.models import Transfer
-from fund_manager.ledger.verification import verify_applications, verify_ledger
+from fund_manager.ledger.verification import verify_ledger
 
 
 class Command(BaseCommand):

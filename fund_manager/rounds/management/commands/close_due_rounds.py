@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from fund_manager.rounds.services import close_due_rounds
+from workflows.rounds import close_due_rounds
 
 
 class Command(BaseCommand):

@@ -16,10 +16,11 @@ from decimal import Decimal
 import time_machine
 from django.utils import timezone
 
-from fund_manager.applications import services
 from fund_manager.applications.models import CostItem
 from fund_manager.rounds import services as rounds
 from fund_manager.rounds.models import FundingRound, RoundState, SteeringGroup, SteeringMember
+from workflows import rounds as round_use_cases
+from workflows import services as use_cases
 
 PER, MAT, RENT, TRAV, PR = (
     CostItem.Category.PERSONNEL,
@@ -206,12 +207,12 @@ def history_2017(seeder):
         office = seeder.users["projektbuero"]
         day_after = datetime.date(*deadline) + datetime.timedelta(days=1)
         with time_machine.travel(_at(day_after.timetuple()[:3]), tick=False):
-            rounds.close_submissions(funding_round=_round(seeder, number), by=office)
+            round_use_cases.close_submissions(funding_round=_round(seeder, number), by=office)
             rounds.open_round(funding_round=_round(seeder, number + 1), by=office)
         with time_machine.travel(_at(session), tick=False):
             _session(seeder, _round(seeder, number), decisions)
         with time_machine.travel(_at(session, 16), tick=False):
-            rounds.sign_minutes(
+            round_use_cases.sign_minutes(
                 funding_round=_round(seeder, number),
                 minute_taker=seeder.users["projektbuero"].get_full_name(),
                 by=seeder.users["vorsitz"],
@@ -250,7 +251,7 @@ def _submit_further(seeder, user, title, field, period, items, submitted):
             f"{title}: ein Angebot für neu zugewanderte Menschen in Herne.",
             year=seeder.year_2017,
         )
-        application = services.submit_application(application=application, by=seeder.users[user])
+        application = use_cases.submit_application(application=application, by=seeder.users[user])
     with time_machine.travel(_at(submitted, 15), tick=False):
         seeder.check(application, "eligible", "Fördervoraussetzungen erfüllt.")
     return application.pk
@@ -260,7 +261,7 @@ def _session(seeder, funding_round, decisions, late=()):
     """The session on its day: everyone present but ``late``, whose arrival the chair records
     half an hour after the opening; then the votes and the close."""
     chair = seeder.users["vorsitz"]
-    rounds.open_session(
+    round_use_cases.open_session(
         funding_round=funding_round,
         by=chair,
         present=[seeder.users[name].pk for name in MEMBERS if name not in late],
@@ -272,7 +273,7 @@ def _session(seeder, funding_round, decisions, late=()):
                 funding_round=funding_round, member=seeder.users[name], arrived=True, by=chair
             )
         _votes(seeder, funding_round, decisions)
-        rounds.close_session(funding_round=funding_round, by=chair)
+        round_use_cases.close_session(funding_round=funding_round, by=chair)
 
 
 def _votes(seeder, funding_round, decisions):
@@ -309,14 +310,16 @@ def finish_2017(seeder):
         _, deadline, session = ROUNDS_2017[3]
         day_after = datetime.date(*deadline) + datetime.timedelta(days=1)
         with time_machine.travel(_at(day_after.timetuple()[:3]), tick=False):
-            rounds.close_submissions(funding_round=fourth, by=office)
+            round_use_cases.close_submissions(funding_round=fourth, by=office)
             rounds.open_round(funding_round=fifth, by=office)
         # The Stadtteilfest (deferred in round 3) took place in the summer without a grant.
         decisions = {item.application_id: "no" for item in fourth.items.all()}
         with time_machine.travel(_at(session), tick=False):
             _session(seeder, fourth, decisions, late=(ROUND_4_LATE,))
         with time_machine.travel(_at(session, 16), tick=False):
-            rounds.sign_minutes(funding_round=fourth, minute_taker=office.get_full_name(), by=chair)
+            round_use_cases.sign_minutes(
+                funding_round=fourth, minute_taker=office.get_full_name(), by=chair
+            )
         received = datetime.date(*session) + datetime.timedelta(days=4)
         with time_machine.travel(_at(received.timetuple()[:3]), tick=False):
             for item in fourth.items.filter(state__in=["approved", "rejected"]):
@@ -327,7 +330,9 @@ def finish_2017(seeder):
         _, deadline, _session_day = ROUNDS_2017[4]
         day_after = datetime.date(*deadline) + datetime.timedelta(days=1)
         with time_machine.travel(_at(day_after.timetuple()[:3]), tick=False):
-            rounds.cancel_round(funding_round=fifth, reason=ROUND_5_CANCELLATION, by=office)
+            round_use_cases.cancel_round(
+                funding_round=fifth, reason=ROUND_5_CANCELLATION, by=office
+            )
         seeder.out("  2017: round 5 cancelled (no applications)")
 
 
@@ -347,7 +352,7 @@ def current_rounds(seeder):
         by=office,
     )
     rounds.open_round(funding_round=first, by=office)  # collects the eligible applications
-    rounds.close_submissions(funding_round=first, by=office)
+    round_use_cases.close_submissions(funding_round=first, by=office)
     deadline, session = today + datetime.timedelta(days=14), today + datetime.timedelta(days=21)
     if session.year == year.year:
         second = rounds.plan_round(

@@ -1,3 +1,7 @@
+"""The application and its parts: cost items, attachments, guideline checks; the revocation
+proceeding lives in ``revocation.py`` and is imported here, so Django registers it with the app
+and callers import every model of the app from ``applications.models``."""
+
 import uuid
 from pathlib import PurePath
 
@@ -11,9 +15,27 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from fund_manager.core.money import ZERO, MoneyField
 from fund_manager.core.text import LONG_TEXT
 
+from .revocation import Revocation, RevocationStatus
+
+__all__ = [
+    "EDITABLE_STATES",
+    "GRANT_CHANGEABLE_STATES",
+    "WITHDRAWABLE_STATES",
+    "Application",
+    "Attachment",
+    "CostItem",
+    "GuidelineCheck",
+    "GuidelineCheckQuerySet",
+    "Revocation",
+    "RevocationStatus",
+    "State",
+    "attachment_path",
+    "private_storage",
+]
+
 
 class State(models.TextChoices):
-    """Application states (DESIGN.md). Later issues add the transitions they own."""
+    """Application states (docs/architecture.md). Later issues add the transitions they own."""
 
     DRAFT = "draft", pgettext_lazy("application state", "Draft")
     SUBMITTED = "submitted", pgettext_lazy("application state", "Submitted")
@@ -42,7 +64,7 @@ class State(models.TextChoices):
 
 # The provider may change the content only while the application is in its hands.
 EDITABLE_STATES = (State.DRAFT, State.CHANGES_REQUESTED)
-# "withdrawn from any state before a decision" (DESIGN.md).
+# "withdrawn from any state before a decision" (docs/architecture.md).
 WITHDRAWABLE_STATES = (
     State.SUBMITTED,
     State.IN_REVIEW,
@@ -112,7 +134,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
     end_date = models.DateField(_("project end"), null=True, blank=True)
 
     # Financing plan. total_costs and requested_amount are derived from the cost items by
-    # applications.services.recalculate_amounts and never typed by anybody.
+    # applications.content.recalculate_amounts and never typed by anybody.
     own_funds = MoneyField(_("own funds"), default=ZERO)
     third_party_funds = MoneyField(_("third-party funds"), default=ZERO)
     third_party_funds_source = models.CharField(
@@ -171,6 +193,11 @@ class Application(ConcurrentTransitionMixin, models.Model):
                 | models.Q(end_date__gte=models.F("start_date")),
                 name="application_end_after_start",
             ),
+        ]
+        indexes = [
+            # The staff list's order (newest submission first): page 1 reads the first rows
+            # of this index instead of sorting the whole table (issue 10).
+            models.Index(fields=["-submitted_at", "-id"], name="application_submitted_desc"),
         ]
 
     def __str__(self):
@@ -366,97 +393,3 @@ class GuidelineCheck(models.Model):
     @property
     def to_review(self):
         return [f for f in self.findings if f["outcome"] == "review"]
-
-
-class RevocationStatus(models.TextChoices):
-    HEARING = "hearing", pgettext_lazy("revocation", "Hearing")
-    DECIDED = "decided", pgettext_lazy("revocation", "Decided")
-    DROPPED = "dropped", pgettext_lazy("revocation", "Dropped")
-
-
-class Revocation(ConcurrentTransitionMixin, models.Model):
-    """One revocation proceeding of the project office (Widerruf or Teilwiderruf, § 49 Abs. 3
-    VwVfG): the hearing (§ 28 VwVfG) with its deadline, the applicant's response, and the
-    decision, within one year of the office learning the facts (§§ 49 Abs. 3 S. 2, 48 Abs. 4).
-
-    Written only by ``applications.grants``; the letters are rebuilt from these fields.
-    """
-
-    class Ground(models.TextChoices):
-        PURPOSE = "purpose", _("The grant was not used, or not used for its purpose")
-        CONDITION = "condition", _("A condition of the notice was not met")
-
-    application = models.ForeignKey(
-        Application,
-        verbose_name=_("application"),
-        on_delete=models.PROTECT,
-        related_name="revocations",
-    )
-    status = FSMField(
-        _("status"),
-        default=RevocationStatus.HEARING,
-        choices=RevocationStatus.choices,
-        protected=True,
-    )
-    ground = models.CharField(_("ground"), max_length=20, choices=Ground)
-    facts = models.TextField(_("facts"), max_length=LONG_TEXT)
-    facts_known_on = models.DateField(_("facts known to the office on"))
-    approved_before = MoneyField(_("approved amount before"), editable=False)
-    intended_amount = MoneyField(_("intended new approved amount"))
-    response_due = models.DateField(_("deadline for the response"))
-    hearing_started_at = models.DateTimeField(_("hearing started at"), editable=False)
-    hearing_started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
-    )
-    response = models.TextField(_("response of the applicant"), max_length=LONG_TEXT, blank=True)
-    response_received_on = models.DateField(_("response received on"), null=True, blank=True)
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-        editable=False,
-    )
-    decided_amount = MoneyField(_("new approved amount"), null=True, blank=True, editable=False)
-    reasons = models.TextField(_("reasons"), max_length=LONG_TEXT, blank=True)
-
-    class Meta:
-        verbose_name = _("revocation proceeding")
-        verbose_name_plural = _("revocation proceedings")
-        ordering = ["-hearing_started_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["application"],
-                condition=models.Q(status="hearing"),
-                name="revocation_one_open_per_application",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(intended_amount__gte=0), name="revocation_intended_gte_0"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(decided_amount__isnull=True) | models.Q(decided_amount__gte=0),
-                name="revocation_decided_gte_0",
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.application_id}: {self.get_status_display()}"
-
-    @property
-    def is_full(self):
-        amount = self.decided_amount if self.decided_amount is not None else self.intended_amount
-        return amount == ZERO
-
-    @property
-    def is_open(self):
-        return self.status == RevocationStatus.HEARING
-
-    @transition(field=status, source=RevocationStatus.HEARING, target=RevocationStatus.DECIDED)
-    def decide(self):
-        pass
-
-    @transition(field=status, source=RevocationStatus.HEARING, target=RevocationStatus.DROPPED)
-    def drop(self):
-        pass

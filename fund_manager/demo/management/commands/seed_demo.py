@@ -2,7 +2,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
-from fund_manager.funds.demo import PASSWORD, USERS, Seeder
+from fund_manager.demo.data import PASSWORD, USERS
+from fund_manager.demo.seeder import Seeder
 
 
 class Command(BaseCommand):

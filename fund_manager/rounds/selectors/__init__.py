@@ -1,0 +1,81 @@
+"""Reads of the rounds, one module per topic: ``people`` (who takes part, who may chair, who
+is present, the steering groups), ``agenda`` (the rounds of a year, their agendas, the API's
+agenda and decisions) and ``session`` (the live tally and the funds check of closing).
+Import from here (``from fund_manager.rounds import selectors``), not from the modules.
+"""
+
+from .agenda import (
+    WAITING_STATES,
+    agenda,
+    decisions,
+    due_for_closing,
+    other_open_rounds,
+    rounds_by_year,
+    visible_agenda_items,
+    visible_years,
+    waiting_applications,
+)
+from .people import (
+    FundSteering,
+    PresenceRow,
+    RoundAccess,
+    chair_of_round,
+    display_name,
+    may_chair,
+    member_names,
+    participants,
+    presence,
+    roster,
+    round_access,
+    seat_candidates,
+    seats_on_session_day,
+    session_day_members,
+    steering_overview,
+)
+from .session import (
+    RESULT_LABELS,
+    FieldCheck,
+    ItemRow,
+    approvals,
+    funds_check,
+    session_rows,
+    shortfall_rows,
+    shortfalls,
+    tally_payload,
+)
+
+__all__ = [
+    "RESULT_LABELS",
+    "WAITING_STATES",
+    "FieldCheck",
+    "FundSteering",
+    "ItemRow",
+    "PresenceRow",
+    "RoundAccess",
+    "agenda",
+    "approvals",
+    "chair_of_round",
+    "decisions",
+    "display_name",
+    "due_for_closing",
+    "funds_check",
+    "may_chair",
+    "member_names",
+    "other_open_rounds",
+    "participants",
+    "presence",
+    "roster",
+    "round_access",
+    "rounds_by_year",
+    "seat_candidates",
+    "seats_on_session_day",
+    "session_day_members",
+    "session_rows",
+    "shortfall_rows",
+    "shortfalls",
+    "steering_overview",
+    "tally_payload",
+    "visible_agenda_items",
+    "visible_years",
+    "waiting_applications",
+]
