@@ -24,6 +24,7 @@ from django.http import StreamingHttpResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 from .text import xml_safe
 
@@ -103,6 +104,11 @@ def write_xlsx(data: Table, target):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Tablib Dataset")
     sheet.freeze_panes = "A2"
+    # A streamed sheet cannot measure its cells first: each column is as wide as its header,
+    # at least 12 and at most 40 characters.
+    for index, title in enumerate(data.headers, start=1):
+        width = min(max(len(str(title)) + 2, 12), 40)
+        sheet.column_dimensions[get_column_letter(index)].width = width
     bold = Font(bold=True)
     header = []
     for value in data.headers:
