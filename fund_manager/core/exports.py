@@ -98,11 +98,18 @@ def _csv_chunks(data):
     yield buffer.getvalue().encode()
 
 
-def write_xlsx(data: Table, target):
-    """The table as one XLSX sheet (bold header row, frozen below it, as tablib writes it)
-    into the binary file ``target``, through openpyxl's write-only mode."""
+def sheet_title(filename: str) -> str:
+    """The sheet's name: the file's name without its extension, as Excel allows it (at most
+    31 characters, none of the characters Excel refuses in a name)."""
+    stem = filename.rsplit(".", 1)[0]
+    return "".join("-" if char in "[]:*?/\\" else char for char in stem)[:31] or "Export"
+
+
+def write_xlsx(data: Table, target, title="Export"):
+    """The table as one XLSX sheet named ``title`` (bold header row, frozen below it, as
+    tablib writes it) into the binary file ``target``, through openpyxl's write-only mode."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Tablib Dataset")
+    sheet = workbook.create_sheet(title)
     sheet.freeze_panes = "A2"
     # A streamed sheet cannot measure its cells first: each column is as wide as its header,
     # at least 12 and at most 40 characters.
@@ -137,16 +144,18 @@ def _wrapped(sheet, value, wrap):
 def xlsx_response(filename, data: Table) -> StreamingHttpResponse:
     """The table as XLSX, written to a temporary file when the response is sent, and
     streamed from there."""
-    response = StreamingHttpResponse(_xlsx_chunks(data), content_type=XLSX_CONTENT_TYPE)
+    response = StreamingHttpResponse(
+        _xlsx_chunks(data, sheet_title(filename)), content_type=XLSX_CONTENT_TYPE
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
-def _xlsx_chunks(data):
+def _xlsx_chunks(data, title):
     # Created only when the response is sent, and closed when the generator is, even if the
     # client goes away in the middle.
     with tempfile.TemporaryFile() as spool:
-        write_xlsx(data, spool)
+        write_xlsx(data, spool, title)
         spool.seek(0)
         while chunk := spool.read(2**16):
             yield chunk

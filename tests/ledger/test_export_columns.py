@@ -112,3 +112,16 @@ def test_the_xlsx_columns_are_as_wide_as_their_headers(journal):
 
     widths = [sheet.column_dimensions[chr(ord("A") + i)].width for i in range(len(data.headers))]
     assert widths == [min(max(len(str(title)) + 2, 12), 40) for title in data.headers]
+
+
+@pytest.mark.parametrize(
+    ("filename", "title"),
+    [
+        ("journal-2017.xlsx", "journal-2017"),
+        ("a:b/c?.xlsx", "a-b-c-"),
+        ("x" * 40 + ".xlsx", "x" * 31),
+        (".xlsx", "Export"),
+    ],
+)
+def test_the_sheet_is_named_after_the_file(filename, title):
+    assert exports.sheet_title(filename) == title
