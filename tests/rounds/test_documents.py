@@ -56,9 +56,12 @@ def german(day: datetime.date) -> str:
 def inflated(pdf: bytes) -> bytes:
     """The PDF with its compressed streams (WeasyPrint packs objects into them) inflated."""
     parts = [pdf]
-    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.DOTALL):
+    # Up to "endstream" with the line break: a stream whose data ends in a carriage return
+    # would lose that byte to a pattern that strips "\r\n" (and fail to inflate, now and
+    # then, as the minutes' dates change). The decompressor ignores what follows its data.
+    for match in re.finditer(rb"stream\r?\n(.*?)endstream", pdf, re.DOTALL):
         try:
-            parts.append(zlib.decompress(match.group(1)))
+            parts.append(zlib.decompressobj().decompress(match.group(1)))
         except zlib.error:
             continue
     return b"\n".join(parts)
