@@ -39,47 +39,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fund_manager.test_settings")
 _OWN_DATA_DIR = "DJANGO_DATA_DIR" not in os.environ
 os.environ.setdefault("DJANGO_DATA_DIR", tempfile.mkdtemp(prefix="fm-bench-"))
 
-import dj_database_url  # noqa: E402
 import django  # noqa: E402
-import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-POSTGRES = DATABASE_URL.startswith(("postgres://", "postgresql://"))
+from bench.ledger import DATABASE_URL, POSTGRES, create_database, drop_database  # noqa: E402
+
 INDEX = "application_submitted_desc"
-
-
-def _server(url):
-    """(connection kwargs for the maintenance database ``postgres``, name of the bench db)."""
-    config = dj_database_url.parse(url)
-    kwargs = {
-        "dbname": "postgres",
-        "user": config.get("USER") or None,
-        "password": config.get("PASSWORD") or None,
-        "host": config.get("HOST") or None,
-        "port": config.get("PORT") or None,
-    }
-    return {k: v for k, v in kwargs.items() if v is not None}, config["NAME"]
-
-
-def create_database(url):
-    server, name = _server(url)
-    with psycopg.connect(**server, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists:
-            sys.exit(
-                f"Database {name!r} already exists; the benchmark only uses a database it "
-                f"creates itself. Drop it or choose another name in DATABASE_URL."
-            )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_database(url):
-    server, name = _server(url)
-    with psycopg.connect(**server, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 def fill(rows, organisations):
