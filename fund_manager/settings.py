@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "fund_manager.applications",
     "fund_manager.ledger",
     "fund_manager.rounds",
+    "fund_manager.payments",
+    "fund_manager.settlement",
     "viewflow.workflow",
     "workflows",
     "fund_manager.dashboard",

@@ -92,7 +92,20 @@ class ApplicationFlow(flow.Flow):
             this.await_decision,
             lambda activation: activation.process.application.state in AWAITING_DECISION,
         )
+        .Case(
+            this.await_settlement,
+            lambda activation: activation.process.application.state == State.APPROVED,
+        )
         .Default(this.end)
+    )
+
+    # Issue 11: an approval waits here through its payments, its usage report and any refund
+    # until the grant is closed (workflows.settlement.close_grant); each payment request,
+    # report and claim has its own flow with the tasks of the people involved.
+    await_settlement = (
+        flow.Handle(this.settled)
+        .Annotation(title=_("Grant running: payments, usage report, settlement"))
+        .Next(this.end)
     )
 
     end = flow.End()
@@ -105,6 +118,9 @@ class ApplicationFlow(flow.Flow):
         return activation.process
 
     def decided(self, activation):
+        return activation.process
+
+    def settled(self, activation):
         return activation.process
 
 
@@ -191,3 +207,142 @@ class RevocationFlow(flow.Flow):
     def start_process(self, activation, revocation):
         activation.process.artifact = revocation
         return activation.process
+
+
+def _artifact_flow_start(self, activation, artifact):
+    activation.process.artifact = artifact
+    return activation.process
+
+
+class PaymentFlow(flow.Flow):
+    """One per payment request (Mittelabruf), started when the recipient requests it::
+
+        requested ─▶ "Mittelabruf prüfen" (project office: sachlich richtig)
+                  ─▶ "Zahlung anordnen" (finance: not the certifier, not the recipient) ─▶ end
+
+    The people's part ends with the order; the export batch and the finance system's
+    confirmation follow as batch work on the records (``PaymentRequest.state``), without a
+    task per payment. Rejected or cancelled: the process is cancelled. The request is the
+    process's ``artifact``; ``workflows.payments`` runs every step.
+    """
+
+    lock_impl = lock.select_for_update_lock
+    process_title = _("Payment request")
+    process_description = _("From the request to the payment order.")
+
+    start = flow.StartHandle(this.start_process).Next(this.certify)
+
+    certify = (
+        flow.View(_task_view)
+        .Annotation(title=_("Certify the payment request"))
+        .Permission("payments.certify_payment")
+        .Next(this.order)
+    )
+
+    order = (
+        flow.View(_task_view)
+        .Annotation(title=_("Order the payment"))
+        .Permission("payments.order_payment")
+        .Next(this.end)
+    )
+
+    end = flow.End()
+
+    start_process = _artifact_flow_start
+
+
+class ReportFlow(flow.Flow):
+    """One per usage report, started when it is first submitted::
+
+        submitted ─▶ "Verwendungsnachweis prüfen" (project office)
+                   ├─ revision requested ─▶ waiting for the revision ─▶ check again
+                   └─ accepted ─▶ end
+
+    The report is the process's ``artifact``; ``workflows.settlement`` runs every step.
+    """
+
+    lock_impl = lock.select_for_update_lock
+    process_title = _("Usage report")
+    process_description = _("From the submitted usage report to its acceptance.")
+
+    start = flow.StartHandle(this.start_process).Next(this.review)
+
+    review = (
+        flow.View(_task_view)
+        .Annotation(title=_("Review the usage report"))
+        .Permission("settlement.review_report")
+        .Next(this.after_review)
+    )
+
+    after_review = (
+        flow.Switch()
+        .Case(
+            this.await_revision,
+            lambda activation: activation.process.artifact.state == "revision_requested",
+        )
+        .Default(this.end)
+    )
+
+    await_revision = (
+        flow.Handle(this.revised)
+        .Annotation(title=_("Waiting for the revised usage report"))
+        .Next(this.review)
+    )
+
+    end = flow.End()
+
+    start_process = _artifact_flow_start
+
+    def revised(self, activation):
+        return activation.process
+
+
+class ExtensionFlow(flow.Flow):
+    """One per request for a later due date of the usage report::
+
+        requested ─▶ "Fristverlängerung entscheiden" (project office) ─▶ end
+    """
+
+    lock_impl = lock.select_for_update_lock
+    process_title = _("Extension of the due date")
+    process_description = _("The recipient asks for a later due date of the usage report.")
+
+    start = flow.StartHandle(this.start_process).Next(this.decide)
+
+    decide = (
+        flow.View(_task_view)
+        .Annotation(title=_("Decide on the extension"))
+        .Permission("settlement.review_report")
+        .Next(this.end)
+    )
+
+    end = flow.End()
+
+    start_process = _artifact_flow_start
+
+
+class RefundFlow(flow.Flow):
+    """One per refund claim, started with the refund decision::
+
+        decided ─▶ "Rückzahlung überwachen" (finance: record what comes in) ─▶ settled ─▶ end
+
+    The task stays open through partial refunds; it is done when the claim is settled (paid
+    in full including interest, or the interest waived).
+    """
+
+    lock_impl = lock.select_for_update_lock
+    process_title = _("Refund claim")
+    process_description = _("From the refund decision to the last refund received.")
+
+    start = flow.StartHandle(this.start_process).Next(this.collect)
+
+    collect = (
+        flow.View(_task_view)
+        .Annotation(title=_("Watch for the refund"))
+        .Permission("settlement.record_refund")
+        .Next(this.end)
+    )
+
+    end = flow.End()
+
+    start_process = _artifact_flow_start

@@ -3,6 +3,7 @@
 import datetime
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 from viewflow.workflow.status import STATUS
@@ -11,12 +12,37 @@ from fund_manager.applications.models import Revocation
 from fund_manager.applications.revocations import time_limit_of
 from fund_manager.core.roles import Role, is_staff_reader, user_roles
 
-from .flows import ApplicationFlow, RevocationFlow, RoundFlow
+from .flows import (
+    ApplicationFlow,
+    ExtensionFlow,
+    PaymentFlow,
+    RefundFlow,
+    ReportFlow,
+    RevocationFlow,
+    RoundFlow,
+)
 
 ROUND_NODES = [RoundFlow.prepare, RoundFlow.conduct, RoundFlow.sign]
-HUMAN_NODES = [ApplicationFlow.check, *ROUND_NODES, RevocationFlow.decide]
+# The tasks of the money's flows (issue 11): their process's ``artifact`` is the record the
+# task is about (a payment request, a usage report, an extension, a refund claim). The record
+# answers ``get_absolute_url()`` (where the task is done) and ``inbox_application``.
+ARTIFACT_NODES = [
+    PaymentFlow.certify,
+    PaymentFlow.order,
+    ReportFlow.review,
+    ExtensionFlow.decide,
+    RefundFlow.collect,
+]
+HUMAN_NODES = [ApplicationFlow.check, *ROUND_NODES, RevocationFlow.decide, *ARTIFACT_NODES]
 # The permissions that put a task into a group's queue (``.Permission`` of the nodes).
-QUEUE_PERMISSIONS = ("applications.review_application", "rounds.chair_session")
+QUEUE_PERMISSIONS = (
+    "applications.review_application",
+    "rounds.chair_session",
+    "payments.certify_payment",
+    "payments.order_payment",
+    "settlement.review_report",
+    "settlement.record_refund",
+)
 
 
 def _tasks():
@@ -72,6 +98,7 @@ def annotate(tasks):
     today = timezone.localdate()
     tasks = list(tasks)
     revocations = _revocations_of(tasks, today)
+    artifacts = _artifacts_of(tasks)
     rows = []
     for task in tasks:
         round_process = _subprocess(task.process, "roundprocess")
@@ -79,6 +106,12 @@ def annotate(tasks):
         task.funding_round = round_process.funding_round if round_process else None
         task.is_signing = task.flow_task == RoundFlow.sign
         task.revocation = revocations.get(task.process.artifact_object_id)
+        task.artifact = None
+        if task.flow_task in ARTIFACT_NODES:
+            task.artifact = artifacts.get(
+                (task.process.artifact_content_type_id, task.process.artifact_object_id)
+            )
+            task.application = getattr(task.artifact, "inbox_application", None)
         if task.revocation is not None:
             # Urgent once fewer than four weeks of the one-year period remain.
             task.overdue = task.revocation.limit.warning or task.revocation.limit.expired
@@ -88,6 +121,24 @@ def annotate(tasks):
             task.overdue = task.created < limit
         rows.append(task)
     return rows
+
+
+def _artifacts_of(tasks):
+    """The records behind the money's tasks, one query per kind of record."""
+    wanted = {}
+    for task in tasks:
+        if task.flow_task in ARTIFACT_NODES:
+            process = task.process
+            wanted.setdefault(process.artifact_content_type_id, set()).add(
+                process.artifact_object_id
+            )
+    found = {}
+    for content_type_id, ids in wanted.items():
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        related = getattr(model, "INBOX_RELATED", ())
+        for record in model.objects.filter(pk__in=ids).select_related(*related):
+            found[(content_type_id, record.pk)] = record
+    return found
 
 
 def _revocations_of(tasks, today):

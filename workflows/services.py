@@ -211,3 +211,22 @@ def review(*, application, by, outcome, note=""):
         if task.status == STATUS.NEW:
             task = claim_check(task=task, by=by)
         return complete_check(task=task, by=by, outcome=outcome, note=note)
+
+
+# --- after the approval (issue 11) ---------------------------------------------------------------
+def settlement_task(application):
+    """The open wait "Grant running" of ``application``'s process, or None (a grant approved
+    before issue 11, or whose process was cancelled)."""
+    return open_task(application, ApplicationFlow.await_settlement)
+
+
+def grant_closed(application):
+    """The grant is closed (report accepted and nothing owed, claim settled, or an unused
+    approval closed by the office): its process ends. Call inside the closing transaction."""
+    task = settlement_task(application)
+    if task is None:
+        return
+    try:
+        ApplicationFlow.await_settlement.run(task)
+    except FlowLockFailed as exc:
+        raise ConcurrentChange() from exc

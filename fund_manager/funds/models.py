@@ -1,9 +1,11 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from fund_manager.core.money import ZERO, MoneyField, non_negative
 from fund_manager.core.text import MEDIUM_TEXT
+from policies.funding import MAX_PROOF_OF_USE_MONTHS, FundingType
 
 
 class Fund(models.Model):
@@ -22,6 +24,41 @@ class Fund(models.Model):
             "empty means the fund’s code."
         ),
     )
+    # --- Terms of the grants (issue 11) ---------------------------------------------------------
+    default_funding_type = models.CharField(
+        _("default funding type"),
+        max_length=10,
+        choices=FundingType,
+        default=FundingType.DEFICIT,
+        help_text=_("Proposed for every approval; the chair may choose another one."),
+    )
+    proof_of_use_months = models.PositiveSmallIntegerField(
+        _("months for the proof of use"),
+        default=MAX_PROOF_OF_USE_MONTHS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PROOF_OF_USE_MONTHS)],
+        help_text=_("The usage report is due this many months after the project end (at most 6)."),
+    )
+    # --- Payments and the export to the city's finance system (issue 11) ------------------------
+    ordering_office = models.CharField(
+        _("ordering office"),
+        max_length=200,
+        blank=True,
+        help_text=_("The office that orders the payments (anordnende Stelle), in the export."),
+    )
+    export_profile = models.SlugField(
+        _("export profile"),
+        max_length=50,
+        default="default",
+        help_text=_("The layout of the payment export (docs/budget-export.md)."),
+    )
+    # The budget position of the payments; an action field may name its own (ActionField).
+    product_code = models.CharField(_("product"), max_length=30, blank=True)
+    cost_centre = models.CharField(_("cost centre"), max_length=30, blank=True)
+    cost_account = models.CharField(_("cost type account"), max_length=30, blank=True)
+    # The city's own account, the debtor of a SEPA credit transfer file.
+    payer_name = models.CharField(_("paying account holder"), max_length=70, blank=True)
+    payer_iban = models.CharField(_("paying IBAN"), max_length=34, blank=True)
+    payer_bic = models.CharField(_("paying BIC"), max_length=11, blank=True)
 
     class Meta:
         verbose_name = _("fund")
@@ -87,6 +124,11 @@ class _ReferenceEntry(models.Model):
 
 class ActionField(_ReferenceEntry):
     """Handlungsfeld: every application and every budget allocation belongs to one."""
+
+    # The budget position of its payments where it differs from the fund's (empty: the fund's).
+    product_code = models.CharField(_("product"), max_length=30, blank=True)
+    cost_centre = models.CharField(_("cost centre"), max_length=30, blank=True)
+    cost_account = models.CharField(_("cost type account"), max_length=30, blank=True)
 
     class Meta(_ReferenceEntry.Meta):
         verbose_name = _("action field")

@@ -19,6 +19,23 @@ class AccountKind(models.TextChoices):
     AVAILABLE = "available", pgettext_lazy("account", "Available")
     COMMITTED = "committed", pgettext_lazy("account", "Committed")
     DISBURSED = "disbursed", pgettext_lazy("account", "Disbursed")
+    # Money received from outside the year's budget (issue 11): the counter account of
+    # refunds of a closed year and of interest, which like ``budget`` may go below zero.
+    RECEIPTS = "receipts", pgettext_lazy("account", "Receipts")
+    PRIOR_YEAR_INCOME = "prior_year_income", pgettext_lazy("account", "Income from prior years")
+    INTEREST_INCOME = "interest_income", pgettext_lazy("account", "Interest income")
+
+
+# The accounts that are a source of money and may therefore go below zero.
+SOURCE_KINDS = (AccountKind.BUDGET, AccountKind.RECEIPTS)
+# One account of each of these per year, tied to neither an action field nor an application.
+YEAR_LEVEL_KINDS = (
+    AccountKind.BUDGET,
+    AccountKind.UNALLOCATED,
+    AccountKind.RECEIPTS,
+    AccountKind.PRIOR_YEAR_INCOME,
+    AccountKind.INTEREST_INCOME,
+)
 
 
 class TransferKind(models.TextChoices):
@@ -35,6 +52,8 @@ class TransferKind(models.TextChoices):
     LAPSE = "lapse", pgettext_lazy("transfer", "Lapse at year end")
     CARRY_OUT = "carry_out", pgettext_lazy("transfer", "Carried over to next year")
     CARRY_IN = "carry_in", pgettext_lazy("transfer", "Carried over from last year")
+    PRIOR_YEAR_REFUND = "prior_year_refund", pgettext_lazy("transfer", "Refund for a closed year")
+    INTEREST = "interest", pgettext_lazy("transfer", "Interest received")
 
 
 class Account(models.Model):
@@ -72,7 +91,7 @@ class Account(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["fiscal_year", "kind"],
-                condition=models.Q(kind__in=["budget", "unallocated"]),
+                condition=models.Q(kind__in=[str(kind) for kind in YEAR_LEVEL_KINDS]),
                 name="account_unique_year_level",
             ),
             models.UniqueConstraint(
@@ -87,13 +106,14 @@ class Account(models.Model):
             ),
             # The database refuses a negative balance on any account but the budget source.
             models.CheckConstraint(
-                condition=models.Q(kind="budget") | models.Q(balance__gte=0),
+                condition=models.Q(kind__in=[str(kind) for kind in SOURCE_KINDS])
+                | models.Q(balance__gte=0),
                 name="account_balance_not_negative",
             ),
             models.CheckConstraint(
                 condition=(
                     models.Q(
-                        kind__in=["budget", "unallocated"],
+                        kind__in=[str(kind) for kind in YEAR_LEVEL_KINDS],
                         action_field__isnull=True,
                         application__isnull=True,
                     )
@@ -233,3 +253,66 @@ class Transfer(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Transfers are append-only: post a reversal instead.")
+
+
+class SpendingFreeze(models.Model):
+    """Haushaltssperre (§ 25 KomHVO NRW): finance freezes a fiscal year, or one action field of
+    it, with a reason. While a freeze is active no payment is ordered and no session commits
+    money in a frozen field. Lifting it is recorded here and audited, never deleted."""
+
+    fiscal_year = models.ForeignKey(
+        "funds.FiscalYear",
+        verbose_name=_("fiscal year"),
+        on_delete=models.PROTECT,
+        related_name="freezes",
+    )
+    action_field = models.ForeignKey(
+        "funds.ActionField",
+        verbose_name=_("action field"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="freezes",
+        help_text=_("Empty: the whole fiscal year is frozen."),
+    )
+    reason = models.TextField(_("reason"), max_length=2000)
+    frozen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("frozen by"), on_delete=models.PROTECT,
+        related_name="+",
+    )
+    frozen_at = models.DateTimeField(_("frozen at"))
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("lifted by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lift_reason = models.TextField(_("reason for lifting"), max_length=2000, blank=True)
+
+    class Meta:
+        verbose_name = _("spending freeze")
+        verbose_name_plural = _("spending freezes")
+        ordering = ["-frozen_at", "-id"]
+        permissions = [("freeze_spending", _("Can freeze and release spending"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fiscal_year"],
+                condition=models.Q(lifted_at__isnull=True, action_field__isnull=True),
+                name="freeze_one_active_per_year",
+            ),
+            models.UniqueConstraint(
+                fields=["fiscal_year", "action_field"],
+                condition=models.Q(lifted_at__isnull=True, action_field__isnull=False),
+                name="freeze_one_active_per_field",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.fiscal_year}: {self.action_field or _('whole year')}"
+
+    @property
+    def is_active(self):
+        return self.lifted_at is None

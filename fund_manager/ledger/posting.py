@@ -40,7 +40,7 @@ from fund_manager.funds.models import FiscalYear
 from . import locking
 from .bookings import GENESIS, AccountRef, Booking, Posting, content_hash, fingerprint
 from .errors import ClosedYear, IdempotencyConflict, InsufficientFunds
-from .models import Account, AccountKind, Transfer, account_label
+from .models import SOURCE_KINDS, Account, Transfer, account_label
 
 # Accounts per UPDATE ... CASE statement of a large batch.
 _UPDATE_CHUNK = 500
@@ -185,7 +185,7 @@ def _move_money(bookings, accounts, year_label):
     for booking in bookings:
         source, target = accounts.row(booking.source), accounts.row(booking.target)
         available = balances.get(source.pk, source.balance)
-        if source.kind != AccountKind.BUDGET and available < booking.amount:
+        if source.kind not in SOURCE_KINDS and available < booking.amount:
             shortfall = quantize(booking.amount - available)
             raise InsufficientFunds(
                 params={"account": _label(source, year_label), "shortfall": shortfall},

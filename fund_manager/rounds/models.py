@@ -12,6 +12,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from fund_manager.core.money import MoneyField
 from fund_manager.core.text import MEDIUM_TEXT, SHORT_TEXT
+from policies.funding import FundingType
 
 
 class SteeringGroup(models.Model):
@@ -228,6 +229,11 @@ class AgendaItem(models.Model):
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     proposed_amount = MoneyField(_("proposed amount"), null=True, blank=True)
     conditions = models.TextField(_("conditions"), max_length=MEDIUM_TEXT, blank=True)
+    # Set with the chair's proposal (the fund's default until then); the notice prints it and
+    # the settlement of the usage report follows it (policies.funding, policies.settlement).
+    funding_type = models.CharField(
+        _("funding type"), max_length=10, choices=FundingType, blank=True
+    )
     deferral_requested = models.BooleanField(_("to be deferred"), default=False)
     state = models.CharField(
         _("state"), max_length=10, choices=ItemState.choices, default=ItemState.PENDING
@@ -239,6 +245,9 @@ class AgendaItem(models.Model):
     notified_via = models.CharField(
         _("notice delivered"), max_length=10, choices=NoticeDelivery.choices, blank=True
     )
+    # The applicant waived its legal remedy (Rechtsbehelfsverzicht) on this day: the notice is
+    # final from then on, before the objection period ends (payments may start).
+    remedy_waived_on = models.DateField(_("legal remedy waived on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("agenda item")

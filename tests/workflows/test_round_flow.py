@@ -354,7 +354,7 @@ def test_an_eligible_application_waits_for_the_decision(setting):
     assert process.open_task(application, ApplicationFlow.await_decision).pk == waiting.pk
 
 
-def test_approval_and_rejection_end_the_application_process(setting):
+def test_a_rejection_ends_the_process_and_an_approval_waits_for_the_settlement(setting):
     approved, rejected = eligible_application(setting), eligible_application(setting)
     funding_round, chair = setting["round"], setting["chair"]
     closed(setting)
@@ -367,19 +367,29 @@ def test_approval_and_rejection_end_the_application_process(setting):
 
     round_use_cases.close_session(funding_round=funding_round, by=chair)
 
-    for application, state in ((approved, State.APPROVED), (rejected, State.REJECTED)):
-        application.refresh_from_db()
-        assert application.state == state
-        assert application_nodes(application) == [
-            *CHECKED,
-            ("await_decision", STATUS.DONE),
-            ("after_decision", STATUS.DONE),
-            ("end", STATUS.DONE),
-        ]
-        flow_process = application.process
-        assert flow_process.status == PROCESS.DONE
-        assert flow_process.finished is not None
-        assert process.open_task(application, ApplicationFlow.await_decision) is None
+    rejected.refresh_from_db()
+    assert rejected.state == State.REJECTED
+    assert application_nodes(rejected) == [
+        *CHECKED,
+        ("await_decision", STATUS.DONE),
+        ("after_decision", STATUS.DONE),
+        ("end", STATUS.DONE),
+    ]
+    assert rejected.process.status == PROCESS.DONE
+    assert rejected.process.finished is not None
+    assert process.open_task(rejected, ApplicationFlow.await_decision) is None
+
+    # Issue 11: an approval's process runs on through payments, report and settlement.
+    approved.refresh_from_db()
+    assert approved.state == State.APPROVED
+    assert application_nodes(approved) == [
+        *CHECKED,
+        ("await_decision", STATUS.DONE),
+        ("after_decision", STATUS.DONE),
+        ("await_settlement", STATUS.NEW),
+    ]
+    assert approved.process.status == PROCESS.NEW
+    assert process.settlement_task(approved) is not None
 
 
 def test_a_deferred_application_waits_again_and_the_next_round_decides_it(setting):

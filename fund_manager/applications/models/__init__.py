@@ -20,6 +20,7 @@ from .revocation import Revocation, RevocationStatus
 __all__ = [
     "EDITABLE_STATES",
     "GRANT_CHANGEABLE_STATES",
+    "PAYABLE_STATES",
     "WITHDRAWABLE_STATES",
     "Application",
     "Attachment",
@@ -73,8 +74,17 @@ WITHDRAWABLE_STATES = (
     State.SCHEDULED,
     State.DEFERRED,
 )
-# The states in which an approval can be waived or revoked (see Application.waive).
-GRANT_CHANGEABLE_STATES = (State.APPROVED,)
+# The states in which an approval can be waived or revoked (see Application.waive): from the
+# approval until the usage report is settled. Once money was paid, the paid part of a waiver
+# or revocation becomes a refund claim (workflows.grants).
+GRANT_CHANGEABLE_STATES = (
+    State.APPROVED,
+    State.IN_PAYMENT,
+    State.REPORT_DUE,
+    State.REPORT_SUBMITTED,
+)
+# A grant whose money may still be requested (payments.services): until the report is filed.
+PAYABLE_STATES = (State.APPROVED, State.IN_PAYMENT, State.REPORT_DUE)
 
 
 class Application(ConcurrentTransitionMixin, models.Model):
@@ -253,9 +263,45 @@ class Application(ConcurrentTransitionMixin, models.Model):
     def defer(self):
         pass
 
+    # --- After the approval: payments, usage report, settlement (issue 11). -------------------
+    # payments.services and settlement.services guard, lock and audit; workflows moves the
+    # processes. The first payment request starts the payout.
+    @transition(field=state, source=State.APPROVED, target=State.IN_PAYMENT)
+    def start_payment(self):
+        pass
+
+    # The project end has passed (manage.py mark_reports_due, daily).
+    @transition(field=state, source=State.IN_PAYMENT, target=State.REPORT_DUE)
+    def mark_report_due(self):
+        pass
+
+    # The recipient files its usage report (early: straight from in_payment).
+    @transition(
+        field=state, source=[State.IN_PAYMENT, State.REPORT_DUE], target=State.REPORT_SUBMITTED
+    )
+    def submit_report(self):
+        pass
+
+    @transition(field=state, source=State.REPORT_SUBMITTED, target=State.REPORT_DUE)
+    def request_report_revision(self):
+        pass
+
+    # The report is accepted and less is eligible than was paid: a refund claim is open.
+    @transition(field=state, source=State.REPORT_SUBMITTED, target=State.REFUND_DUE)
+    def claim_refund(self):
+        pass
+
+    # Closing a grant: the report accepted and nothing owed, or the claim settled, or (by the
+    # office) an approval with nothing requested by the project end.
+    @transition(
+        field=state,
+        source=[State.REPORT_SUBMITTED, State.REFUND_DUE, State.APPROVED],
+        target=State.CLOSED,
+    )
+    def close(self):
+        pass
+
     # --- Changing an approval (applications.grants checks roles; workflows.grants books). ------
-    # Only ``approved`` for now: in the later states money may have been paid, and the paid
-    # part of a revocation becomes a refund claim (issue 11 adds those states here).
     @transition(field=state, source=list(GRANT_CHANGEABLE_STATES), target=State.WAIVED)
     def waive(self):
         pass
