@@ -71,6 +71,8 @@ check: install ## Django's system checks, including missing migrations
 bench: install ## Issue 10's benchmarks against their raw baselines on PostgreSQL (BENCH_PG), in one run
 	DATABASE_URL=$(BENCH_PG)/fm_bench_ledger $(PY) bench/ledger_cost.py --rounds 3
 	DATABASE_URL=$(BENCH_PG)/fm_bench_staff_list $(PY) bench/staff_list.py --rows 100000 --repeat 15
+	DATABASE_URL=$(BENCH_PG)/fm_bench_export $(PY) bench/payments_export.py --payments 100000 --rounds 3
+	DATABASE_URL=$(BENCH_PG)/fm_bench_confirm $(PY) bench/payments_confirm.py --rows 10000 --rounds 3
 
 clean: ## Remove the virtualenv, the database and caches
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis

@@ -10,6 +10,8 @@ urlpatterns = [
     path("ledger/", include("fund_manager.ledger.urls")),
     path("organisations/", include("fund_manager.organisations.urls")),
     path("rounds/", include("fund_manager.rounds.urls")),
+    path("payments/", include("fund_manager.payments.urls")),
+    path("settlement/", include("fund_manager.settlement.urls")),
     path("tasks/", include("workflows.urls")),
     path("", include("fund_manager.rounds.document_urls")),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -239,3 +239,34 @@ def account_for(fiscal_year, kind, *, action_field=None, application=None):
         fiscal_year=fiscal_year, kind=kind, action_field=action_field, application=application
     )
     return account
+
+
+def ordered_payment(application, amount, *, certified_by, ordered_by, **kwargs):
+    """Test setup only: a payment request of ``application`` that was certified and ordered
+    (the steps of workflows.payments), created as it is, ready for an export batch. ``kwargs``
+    override the fields (number, needed_by, ordered_at, document_number, ...)."""
+    from fund_manager.payments.models import PaymentRequest
+
+    number = kwargs.pop("number", None) or application.payment_requests.count() + 1
+    now = timezone.now()
+    # A document number no other payment has: one more than there are payments.
+    following = PaymentRequest.objects.count() + 1
+    values = {
+        "fiscal_year_id": application.fiscal_year_id,
+        "number": number,
+        "payment_key": f"{application.reference or application.pk}-{number}",
+        "amount": Decimal(amount),
+        "needed_by": timezone.localdate(),
+        "declaration": True,
+        "state": "ordered",
+        "is_internal": application.organisation.is_municipal,
+        "requested_by": application.created_by,
+        "requested_at": now,
+        "certified_by": certified_by,
+        "certified_at": now,
+        "ordered_by": ordered_by,
+        "ordered_at": now,
+        "document_number": f"{application.fiscal_year.year}-{following:06d}",
+        **kwargs,
+    }
+    return PaymentRequest.objects.create(application=application, **values)

@@ -300,7 +300,7 @@ class ReportFlow(flow.Flow):
 class ExtensionFlow(flow.Flow):
     """One per request for a later due date of the usage report::
 
-        requested ─▶ "Fristverlängerung entscheiden" (project office) ─▶ end
+    requested ─▶ "Fristverlängerung entscheiden" (project office) ─▶ end
     """
 
     lock_impl = lock.select_for_update_lock

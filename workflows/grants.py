@@ -9,10 +9,9 @@
 A transfer tied to an application is never reversed in the journal (ledger refuses it with
 ``tied_to_application``): the commitment moves only here and in the rounds' decision.
 
-Money today: nothing is paid before issue 11, so the whole reduction is released from the
-commitment. HOOK (issue 11, payments): once money was disbursed, release only what is still
-committed and turn ``disbursed − new approved amount`` (if positive) into a refund claim with
-a refund decision; see ``_settle``.
+Money (issue 11): a reduction releases only what is still committed; what was paid above the
+new approved amount becomes a refund claim with its RefundFlow (``workflows.refunds``); see
+``_settle``.
 """
 
 import hashlib
@@ -20,13 +19,20 @@ import hashlib
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from fund_manager.applications import grants, revocations
 from fund_manager.applications.models import Revocation
 from fund_manager.core.money import ZERO, quantize
+from fund_manager.core.text import LONG_TEXT
 from fund_manager.ledger import services as ledger
 from fund_manager.ledger.models import Account, AccountKind
+from fund_manager.payments.models import OPEN_PAYMENT_STATES, PaymentRequest
+from fund_manager.settlement.models import RefundClaim, ReportState, UsageReport
+from fund_manager.settlement.selectors import claims as claim_selectors
 
+from . import refunds
 from .flows import RevocationFlow
 from .process import OPEN_TASK, cancel_process, complete_task_as
 from .services import process_of
@@ -50,24 +56,90 @@ def disbursed(application):
     return quantize(total or ZERO)
 
 
-def _settle(change, *, by, key, reason, reference):
-    """Release the reduction of the approval from the commitment.
+def _settle(change, *, by, key, reason, reference, origin=None, today=None):
+    """Release the reduction of the approval from what is still committed, and claim back
+    what was paid above the new approved amount (issue 11).
 
-    HOOK (issue 11): with payments, ``paid = disbursed(application)``; release
-    ``min(change.reduced_by, open_commitment(application))`` and create a refund claim for
-    ``max(paid - change.after, 0)``. Until then nothing is ever disbursed in an approved state
-    (the only state an approval can be changed in, ``GRANT_CHANGEABLE_STATES``).
+    ``paid`` is everything disbursed (before refunds); what earlier claims took back already
+    is not claimed twice: claim ``max(paid − after − claimed before, 0)``. The claim takes
+    effect on the day of the decision (``today``; interest from then, § 49a Abs. 3 VwVfG),
+    starts its RefundFlow, and an application whose usage report was submitted moves to
+    ``refund_due``. A full revocation
+    (state ``revoked``) or full waiver keeps its claim: the grant's process has ended, the
+    claim's own process runs on.
     """
     if change.repeated or change.reduced_by == ZERO:
         return None
-    return ledger.release(
-        application=change.application,
-        amount=change.reduced_by,
-        by=by,
-        idempotency_key=key,
-        reason=reason[:500],
-        business_reference=reference,
+    application = change.application
+    _check_payments_in_flight(change)
+    release = min(change.reduced_by, open_commitment(application))
+    transfer = None
+    if release > ZERO:
+        transfer = ledger.release(
+            application=application,
+            amount=release,
+            by=by,
+            idempotency_key=key,
+            reason=reason[:500],
+            business_reference=reference,
+        )
+    to_claim = quantize(
+        claim_selectors.paid_gross(application)
+        - change.after
+        - claim_selectors.claimed(application)
     )
+    if to_claim > ZERO:
+        refunds.open_claim(
+            application=application,
+            by=by,
+            principal=to_claim,
+            effective_on=today or timezone.localdate(),
+            origin=origin or _claim_origin(change),
+            revocation=change.revocation,
+            reasons=(change.revocation.reasons if change.revocation else reason)[:LONG_TEXT],
+        )
+    return transfer
+
+
+def _check_payments_in_flight(change):
+    """A payment requested but not yet paid keeps its commitment: the approval may not fall
+    below what is paid (and not claimed back) plus what is on its way, or the payment would
+    find no commitment when it is confirmed. Refused as a whole (the caller's transaction
+    rolls the change back): reject or cancel the open requests first, or wait for them."""
+    in_flight = quantize(
+        PaymentRequest.objects.filter(
+            application=change.application, state__in=OPEN_PAYMENT_STATES
+        ).aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    if in_flight == ZERO:
+        return
+    kept = quantize(
+        claim_selectors.paid_gross(change.application)
+        - claim_selectors.claimed(change.application)
+        + in_flight
+    )
+    if change.after < kept:
+        raise GrantError(
+            _(
+                "Payment requests of %(amount)s are still on their way: the approved amount "
+                "cannot fall below %(kept)s now. Reject or cancel the open payment requests "
+                "first, or wait until they are paid."
+            ),
+            params={"amount": in_flight, "kept": kept},
+            code="payments_in_flight",
+        )
+
+
+def _claim_origin(change):
+    """A revocation after an accepted usage report is the report's settlement; otherwise the
+    revocation or the recipient's waiver."""
+    if change.revocation is None:
+        return RefundClaim.Origin.WAIVER
+    report = UsageReport.objects.filter(application=change.application).first()
+    if report is not None and report.state == ReportState.ACCEPTED:
+        return RefundClaim.Origin.REPORT
+    return RefundClaim.Origin.REVOCATION
 
 
 def _end_process(application):
@@ -166,6 +238,7 @@ def decide_revocation(*, revocation, by, reasons, decided_amount=None, today=Non
         _settle(
             change,
             by=by,
+            today=today,
             key=f"revocation:{change.revocation.pk}:release",
             reason=f"{kind} des Zuwendungsbescheids {change.application.reference or ''}".strip(),
             reference=f"revocation:{change.revocation.pk}",

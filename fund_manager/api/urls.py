@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from . import urls_confirmations, urls_exports, urls_payments, urls_refunds, urls_reports
 from .exceptions import not_found_view
 from .views.applications import ApplicationViewSet
 from .views.auth import ObtainTokenView
@@ -62,6 +63,12 @@ urlpatterns = [
         FiscalYearTransferList.as_view(),
         name="fiscal-year-transfers",
     ),
+    # Issue 11: payments, exports, confirmations, usage reports, refunds (one module each).
+    *urls_payments.urlpatterns,
+    *urls_exports.urlpatterns,
+    *urls_confirmations.urlpatterns,
+    *urls_reports.urlpatterns,
+    *urls_refunds.urlpatterns,
     path("v1/", include(router.urls)),
     # Whatever else ends in a slash under v1/ is the API's 404 {detail, code}; without the slash
     # Django's APPEND_SLASH redirect still applies (a path that exists with it).

@@ -45,13 +45,45 @@ def _flows():
     return flows
 
 
+def _prior_year_refunds():
+    """{application id: total} of the refunds booked as income of a later year (issue 11: the
+    year of the payment was closed): receipts -> prior_year_income, naming the application."""
+    totals = defaultdict(lambda: ZERO)
+    for application_id, total in (
+        Transfer.objects.filter(kind=TransferKind.PRIOR_YEAR_REFUND, application__isnull=False)
+        .values_list("application_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    ):
+        totals[application_id] += total
+    return totals
+
+
+def _claimed():
+    """{application id: total principal of its refund claims} (settlement.RefundClaim, read by
+    its relation name: the applications sit below the settlement and never import it). A
+    claim takes back money paid above a lowered approval: approved = committed − released −
+    claimed."""
+    totals = defaultdict(lambda: ZERO)
+    for application_id, total in (
+        Application.objects.filter(refund_claims__isnull=False)
+        .values_list("pk")
+        .annotate(total=Sum("refund_claims__principal"))
+        .order_by()
+    ):
+        totals[application_id] += total
+    return totals
+
+
 def verify_applications(applications=None) -> ApplicationCheck:
     """Cross-check every application against the ledger, over all fiscal years at once (a
     commitment is carried from year to year): open commitment (the balance of committed:A) =
     committed - released - disbursed (gross, refunds not netted); paid (disbursed:A) =
-    disbursed - refunded; what was carried out of one year arrived in the next; only an
-    approved, not yet settled application holds an open commitment, and such an application
-    has one booked whose net amount (committed - released) is its approved amount.
+    disbursed - refunded; refunds (back to the year of the payment, or as income of a later
+    year once that year is closed) never exceed what was disbursed; what was carried out of
+    one year arrived in the next; only an approved, not yet settled application holds an open
+    commitment, and such an application has one booked whose net amount (committed - released
+    - the principal of its refund claims) is its approved amount.
 
     ``applications`` (a queryset) restricts the check; the default is every application with
     an approval or an account. Problems name the application's reference."""
@@ -68,6 +100,8 @@ def verify_applications(applications=None) -> ApplicationCheck:
         # flows and balances below are only ever read for these rows).
         return result
     flows = _flows()
+    prior_year_refunds = _prior_year_refunds()
+    claimed = _claimed()
     balances = defaultdict(lambda: ZERO)
     for application_id, kind, total in (
         Account.objects.filter(kind__in=APPLICATION_ACCOUNTS)
@@ -86,6 +120,8 @@ def verify_applications(applications=None) -> ApplicationCheck:
                 flow=lambda account, kind, direction, pk=pk: flows[(pk, account, kind, direction)],
                 open_commitment=quantize(balances[(pk, AccountKind.COMMITTED)]),
                 paid=quantize(balances[(pk, AccountKind.DISBURSED)]),
+                prior_year_refunded=quantize(prior_year_refunds[pk]),
+                claimed=quantize(claimed[pk]),
             )
         )
     return result
@@ -98,7 +134,17 @@ def _state_label(state):
         return state
 
 
-def _application_problems(reference, state, approved_amount, *, flow, open_commitment, paid):
+def _application_problems(
+    reference,
+    state,
+    approved_amount,
+    *,
+    flow,
+    open_commitment,
+    paid,
+    prior_year_refunded=ZERO,
+    claimed=ZERO,
+):
     committed_kind, disbursed_kind = AccountKind.COMMITTED, AccountKind.DISBURSED
     committed = flow(committed_kind, TransferKind.COMMITMENT, "in")
     released = flow(committed_kind, TransferKind.RELEASE, "out")
@@ -116,7 +162,10 @@ def _application_problems(reference, state, approved_amount, *, flow, open_commi
         "net": quantize(disbursed - refunded),
         "state": _state_label(state),
         "approved": "–" if approved_amount is None else approved_amount,
-        "approved_net": quantize(committed - released),
+        "approved_net": quantize(committed - released - claimed),
+        "claimed": quantize(claimed),
+        "prior_year_refunded": quantize(prior_year_refunded),
+        "refunded_total": quantize(refunded + prior_year_refunded),
         "carried_out": quantize(flow(committed_kind, TransferKind.CARRY_OUT, "out")),
         "carried_in": quantize(flow(committed_kind, TransferKind.CARRY_IN, "in")),
     }
@@ -145,6 +194,15 @@ def _application_problems(reference, state, approved_amount, *, flow, open_commi
             )
             % params
         )
+    if params["refunded_total"] > params["disbursed"]:
+        problems.append(
+            _(
+                "Application %(reference)s: refunded %(refunded_total)s (of which "
+                "%(prior_year_refunded)s as income of a later year) exceeds what was "
+                "disbursed, %(disbursed)s"
+            )
+            % params
+        )
     holding = state in HOLDING_STATES
     if not holding and open_commitment > 0:
         problems.append(
@@ -164,9 +222,17 @@ def _application_problems(reference, state, approved_amount, *, flow, open_commi
         )
     elif holding and approved_amount != params["approved_net"]:
         problems.append(
-            _(
-                "Application %(reference)s: approved amount %(approved)s != committed "
-                "%(committed)s - released %(released)s = %(approved_net)s"
+            (
+                _(
+                    "Application %(reference)s: approved amount %(approved)s != committed "
+                    "%(committed)s - released %(released)s = %(approved_net)s"
+                )
+                if not claimed
+                else _(
+                    "Application %(reference)s: approved amount %(approved)s != committed "
+                    "%(committed)s - released %(released)s - claimed back %(claimed)s "
+                    "= %(approved_net)s"
+                )
             )
             % params
         )

@@ -22,6 +22,7 @@ from fund_manager.ledger import services as ledger_services
 from fund_manager.organisations.models import Membership, Organisation
 from workflows import services as process
 
+from . import payments as demo_payments
 from . import rounds as demo_rounds
 from .data import (
     ACTION_FIELDS,
@@ -58,6 +59,7 @@ class Seeder:
         self.seed_projects_2017()
         demo_rounds.history_2017(self)
         demo_rounds.finish_2017(self)
+        demo_payments.replay_2017(self)
         self.current_examples()
         demo_rounds.current_rounds(self)
 

@@ -42,10 +42,20 @@ def closed_before(year, key):
 
 
 def accounts_to_close(year):
-    """The accounts with money left that the closing lapses or carries, in the order of ids."""
+    """The accounts with money left that the closing lapses or carries, in the order of ids.
+    The income of the year (prior_year_income, interest_income, against receipts) stays on its
+    accounts: it is the year's record of money received, not budget to lapse."""
     return list(
         Account.objects.filter(fiscal_year=year, balance__gt=0)
-        .exclude(kind__in=[AccountKind.BUDGET, AccountKind.DISBURSED])
+        .exclude(
+            kind__in=[
+                AccountKind.BUDGET,
+                AccountKind.DISBURSED,
+                AccountKind.RECEIPTS,
+                AccountKind.PRIOR_YEAR_INCOME,
+                AccountKind.INTEREST_INCOME,
+            ]
+        )
         .select_related("action_field", "application")
         .order_by("pk")
     )

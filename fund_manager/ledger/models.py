@@ -277,7 +277,9 @@ class SpendingFreeze(models.Model):
     )
     reason = models.TextField(_("reason"), max_length=2000)
     frozen_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("frozen by"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("frozen by"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
     frozen_at = models.DateTimeField(_("frozen at"))

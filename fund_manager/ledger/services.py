@@ -24,7 +24,7 @@ from fund_manager.funds.models import FiscalYear
 
 from . import closing
 from .bookings import Posting, account_ref
-from .errors import IdempotencyConflict, NotReversible, TiedToApplication
+from .errors import IdempotencyConflict, LedgerError, NotReversible, TiedToApplication
 from .models import Account, AccountKind, Transfer, TransferKind
 from .posting import post_transfer, validate_amount
 
@@ -292,15 +292,23 @@ def disburse(*, application, amount, by, idempotency_key, reason, business_refer
 
 
 @transaction.atomic
-def refund(*, application, amount, by, idempotency_key, reason, business_reference=""):
-    """Refund received: disbursed:A -> available:F of the same year."""
-    year = (
-        Account.objects.filter(application=application, kind=AccountKind.DISBURSED, balance__gt=0)
-        .order_by("-fiscal_year__year")
-        .values_list("fiscal_year", flat=True)
-        .first()
-    )
-    year = FiscalYear.objects.get(pk=year) if year else application.fiscal_year
+def refund(
+    *, application, amount, by, idempotency_key, reason, business_reference="", fiscal_year=None
+):
+    """Refund received: disbursed:A -> available:F of the same year (``fiscal_year``, default:
+    the latest year in which the application has money disbursed)."""
+    if fiscal_year is not None:
+        year = fiscal_year
+    else:
+        year = (
+            Account.objects.filter(
+                application=application, kind=AccountKind.DISBURSED, balance__gt=0
+            )
+            .order_by("-fiscal_year__year")
+            .values_list("fiscal_year", flat=True)
+            .first()
+        )
+        year = FiscalYear.objects.get(pk=year) if year else application.fiscal_year
     return _move(
         application,
         year,
@@ -312,6 +320,76 @@ def refund(*, application, amount, by, idempotency_key, reason, business_referen
         idempotency_key,
         reason,
         business_reference,
+    )
+
+
+# --- money received from outside the year's budget (issue 11) ----------------------------------
+def current_open_year(fund, on):
+    """The fund's open fiscal year that takes money received on ``on``: the open year of that
+    calendar year, else the latest open year before it, else the earliest open one."""
+    open_years = FiscalYear.objects.filter(fund=fund, state=FiscalYear.State.OPEN)
+    year = open_years.filter(year__lte=on.year).order_by("-year").first()
+    if year is None:
+        year = open_years.order_by("year").first()
+    if year is None:
+        raise LedgerError(
+            _("The fund has no open fiscal year to book the money received in."),
+            code="no_open_year",
+        )
+    return year
+
+
+def _receive(*, fiscal_year, application, target_kind, kind, amount, by, key, reason, reference):
+    return post_transfer(
+        fiscal_year=fiscal_year,
+        source=account_ref(AccountKind.RECEIPTS),
+        target=account_ref(target_kind),
+        amount=amount,
+        kind=kind,
+        reason=reason,
+        by=by,
+        idempotency_key=key,
+        application=application,
+        business_reference=reference,
+    ).transfer
+
+
+@transaction.atomic
+def refund_prior_year(
+    *, application, fiscal_year, amount, by, idempotency_key, reason, business_reference
+):
+    """A refund of money paid in a year that is closed now: income of the current open year
+    ``fiscal_year`` from a prior year, receipts -> prior_year_income (kind prior_year_refund).
+    The closed year's journal stays as it was; ``business_reference`` names the claim."""
+    return _receive(
+        fiscal_year=fiscal_year,
+        application=application,
+        target_kind=AccountKind.PRIOR_YEAR_INCOME,
+        kind=TransferKind.PRIOR_YEAR_REFUND,
+        amount=amount,
+        by=by,
+        key=idempotency_key,
+        reason=reason,
+        reference=business_reference,
+    )
+
+
+@transaction.atomic
+def receive_interest(
+    *, application, fiscal_year, amount, by, idempotency_key, reason, business_reference
+):
+    """Interest received on a refund claim (§ 49a VwVfG): receipts -> interest_income of the
+    current open year ``fiscal_year`` (kind interest)."""
+    return _receive(
+        fiscal_year=fiscal_year,
+        application=application,
+        target_kind=AccountKind.INTEREST_INCOME,
+        kind=TransferKind.INTEREST,
+        amount=amount,
+        by=by,
+        key=idempotency_key,
+        reason=reason,
+        reference=business_reference,
     )
 
 

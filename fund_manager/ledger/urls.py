@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import bookings, closing, reading
+from .views import bookings, closing, freezes, reading
 
 app_name = "ledger"
 
@@ -25,4 +25,7 @@ urlpatterns = [
     path("<int:year_pk>/reallocate/", bookings.reallocate, name="reallocate"),
     path("<int:year_pk>/close/", closing.close_year, name="close"),
     path("transfers/<int:pk>/reverse/", bookings.reverse_transfer, name="reverse"),
+    path("<int:year_pk>/freezes/", freezes.freeze_list, name="freezes"),
+    path("<int:year_pk>/freezes/new/", freezes.freeze_new, name="freeze"),
+    path("freezes/<int:pk>/lift/", freezes.freeze_lift, name="lift_freeze"),
 ]

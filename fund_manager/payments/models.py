@@ -87,6 +87,11 @@ class PaymentRequest(ConcurrentTransitionMixin, models.Model):
         related_name="+",
     )
     requested_at = models.DateTimeField(_("requested at"))
+    # The requester's Idempotency-Key (form or API): a repeated request with the same key
+    # answers the first one instead of making a second (payments.services.request_payment).
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=100, null=True, blank=True, editable=False
+    )
     certified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("certified by"),
@@ -154,6 +159,11 @@ class PaymentRequest(ConcurrentTransitionMixin, models.Model):
             models.UniqueConstraint(
                 fields=["application", "number"], name="payment_tranche_per_application"
             ),
+            models.UniqueConstraint(
+                fields=["application", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="payment_request_key_per_application",
+            ),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_gt_0"),
             # Exported and paid payments belong to exactly one batch; nothing else does.
             models.CheckConstraint(
@@ -163,18 +173,18 @@ class PaymentRequest(ConcurrentTransitionMixin, models.Model):
             ),
         ]
 
+    # The inbox (workflows.selectors): what to load with the request, where the task is done.
+    INBOX_RELATED = ("application__organisation", "application__action_field")
+
     def __str__(self):
         return f"{self.payment_key} ({self.amount})"
+
+    def get_absolute_url(self):
+        return reverse("payments:request", args=[self.pk])
 
     @property
     def is_open(self):
         return self.state in OPEN_PAYMENT_STATES
-
-    # --- The inbox (workflows.selectors): where the task is done, and what it is about. ---------
-    INBOX_RELATED = ("application__organisation", "application__action_field")
-
-    def get_absolute_url(self):
-        return reverse("payments:request", args=[self.pk])
 
     @property
     def inbox_application(self):

@@ -27,6 +27,7 @@ from fund_manager.core.documents import (
 from fund_manager.core.money import ZERO, quantize
 from fund_manager.core.roles import Role, has_role
 from policies import voting
+from policies.funding import MAX_PROOF_OF_USE_MONTHS
 from policies.periods import add_months
 
 from .models import DECIDED_STATES, AgendaItem, Attendance, ItemState, Recusal, Vote
@@ -35,9 +36,9 @@ from .selectors import display_name
 MINUTES_STATES = DECIDED_STATES
 DECIDED_ITEM_STATES = (ItemState.APPROVED, ItemState.REJECTED)
 
-# ANBest-P no. 7: proof of use within six months after the project end (a fund may set a
-# shorter period; none does yet). § 188 Abs. 2, 3 BGB: the same day six months later.
-PROOF_OF_USE_MONTHS = 6
+# ANBest-P no. 7: proof of use within six months after the project end; a fund may set a
+# shorter period (Fund.proof_of_use_months). § 188 Abs. 2, 3 BGB: the same day n months later.
+PROOF_OF_USE_MONTHS = MAX_PROOF_OF_USE_MONTHS
 
 RESULT_TEXT = {
     voting.APPROVED: "Angenommen",
@@ -81,9 +82,10 @@ def latest_decided_item(application):
     )
 
 
-def proof_of_use_due(end_date):
-    """The day the proof of use (Verwendungsnachweis) is due: six months after the project end."""
-    return add_months(end_date, PROOF_OF_USE_MONTHS) if end_date else None
+def proof_of_use_due(end_date, months=PROOF_OF_USE_MONTHS):
+    """The day the proof of use (Verwendungsnachweis) is due: the fund's number of months (at
+    most six) after the project end."""
+    return add_months(end_date, months) if end_date else None
 
 
 def session_day(funding_round) -> datetime.date:
@@ -265,6 +267,13 @@ def minutes_context(funding_round) -> dict:
 
 
 # --- the notices ------------------------------------------------------------------------------
+def _share_percent(approved, total_costs):
+    """The grant's share of the eligible costs, in percent with two places (Anteilfinanzierung)."""
+    if approved is None or not total_costs:
+        return None
+    return f"{quantize(approved * 100 / total_costs):.2f}".replace(".", ",")
+
+
 def notice_context(item) -> dict:
     """The notice of one decided agenda item (approval or rejection)."""
     if item.state not in DECIDED_ITEM_STATES:
@@ -301,8 +310,10 @@ def notice_context(item) -> dict:
         "own_funds": euro(application.own_funds),
         "third_party_funds": euro(application.third_party_funds),
         "conditions": item.conditions.strip(),
-        "proof_of_use_due": proof_of_use_due(application.end_date),
-        "proof_of_use_months": PROOF_OF_USE_MONTHS,
+        "proof_of_use_due": proof_of_use_due(application.end_date, fund.proof_of_use_months),
+        "proof_of_use_months": fund.proof_of_use_months,
+        "funding_type": item.funding_type or fund.default_funding_type,
+        "share_percent": _share_percent(approved, application.total_costs),
         "reasons": outcome.get("explanation", ""),
         "court": administrative_court(),
     }

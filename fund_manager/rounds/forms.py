@@ -9,6 +9,7 @@ from fund_manager.core.money import format_amount
 from fund_manager.core.roles import Role
 from fund_manager.core.text import SHORT_TEXT
 from fund_manager.funds.models import FiscalYear
+from policies.funding import FundingType
 
 from .models import AgendaItem, FundingRound, NoticeDelivery, SteeringGroup, Vote
 from .services.membership import SEAT_ROLES
@@ -61,10 +62,23 @@ class ProposalForm(Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Conditions attached to the approval (Auflagen), if any."),
     )
+    funding_type = forms.ChoiceField(
+        label=_("Funding type"),
+        choices=FundingType.choices,
+        required=False,
+        help_text=_(
+            "Printed on the notice; it decides how savings are settled. Empty: the fund's default."
+        ),
+    )
 
     @classmethod
-    def for_item(cls, item, data=None):
-        initial = {"amount": item.proposed_amount, "conditions": item.conditions}
+    def for_item(cls, item, data=None, *, default_funding_type=None):
+        default = default_funding_type or item.round.fiscal_year.fund.default_funding_type
+        initial = {
+            "amount": item.proposed_amount,
+            "conditions": item.conditions,
+            "funding_type": item.funding_type or default,
+        }
         return cls(data, prefix=f"item-{item.pk}", initial=initial)
 
 

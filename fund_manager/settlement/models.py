@@ -118,9 +118,7 @@ class UsageReport(ConcurrentTransitionMixin, models.Model):
     def submit(self):
         pass
 
-    @transition(
-        field=state, source=ReportState.SUBMITTED, target=ReportState.REVISION_REQUESTED
-    )
+    @transition(field=state, source=ReportState.SUBMITTED, target=ReportState.REVISION_REQUESTED)
     def request_revision(self):
         pass
 
@@ -152,7 +150,9 @@ class ReportCostLine(models.Model):
         verbose_name_plural = _("cost lines of the report")
         ordering = ["report", "position", "id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(planned__gte=0), name="costline_planned_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(planned__gte=0), name="costline_planned_gte_0"
+            ),
             models.CheckConstraint(condition=models.Q(actual__gte=0), name="costline_actual_gte_0"),
         ]
 
@@ -225,7 +225,9 @@ class ParticipantCount(models.Model):
 
     report = models.ForeignKey(UsageReport, on_delete=models.CASCADE, related_name="participants")
     target_group = models.ForeignKey(
-        "funds.TargetGroup", verbose_name=_("target group"), on_delete=models.PROTECT,
+        "funds.TargetGroup",
+        verbose_name=_("target group"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
     count = models.PositiveIntegerField(_("participants"))
@@ -309,7 +311,10 @@ class DueDateExtension(ConcurrentTransitionMixin, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.report_id}: {self.requested_due_on}"
+        # The inbox shows this as the task's subject.
+        return _("Later due date of the usage report: %(date)s") % {
+            "date": self.requested_due_on.strftime("%d.%m.%Y")
+        }
 
     # The inbox (workflows.selectors): where the task "decide on the extension" is done.
     INBOX_RELATED = ("report__application__organisation",)
@@ -405,7 +410,9 @@ class RefundClaim(ConcurrentTransitionMixin, models.Model):
             ("waive_interest", _("Can waive the interest of a refund claim")),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(principal__gt=0), name="claim_principal_gt_0"),
+            models.CheckConstraint(
+                condition=models.Q(principal__gt=0), name="claim_principal_gt_0"
+            ),
             models.CheckConstraint(
                 condition=models.Q(late_use_interest__gte=0), name="claim_late_interest_gte_0"
             ),
@@ -413,6 +420,20 @@ class RefundClaim(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return f"{self.reference} ({self.principal})"
+
+    # The inbox (workflows.selectors) shows RefundFlow's task "collect" with these.
+    INBOX_RELATED = ("application__organisation",)
+
+    def get_absolute_url(self):
+        return reverse("settlement:claim_detail", args=[self.pk])
+
+    @property
+    def inbox_application(self):
+        return self.application
+
+    @property
+    def inbox_amount(self):
+        return self.principal
 
     @transition(field=state, source=ClaimState.OPEN, target=ClaimState.SETTLED)
     def settle(self):

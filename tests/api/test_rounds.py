@@ -229,6 +229,7 @@ def test_the_agenda_shows_proposal_counts_and_money_strings(api, world, item):
             "requested_amount": "600.00",
             "proposed_amount": "500.00",
             "conditions": "",
+            "funding_type": "deficit",
             "deferral_requested": False,
             "state": "pending",
             "votes_yes": 2,

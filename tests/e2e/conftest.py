@@ -147,10 +147,16 @@ def page(browser, live_server, csp_violations):
 
 @pytest.fixture(autouse=True)
 def roles(transactional_db):
-    """The role groups with their permissions: the flush after each test removes them."""
+    """The role groups with their permissions, and the base rates of the interest (issue 11):
+    the flush after each test removes what the data migrations put in."""
+    from django.apps import apps
+
     from fund_manager.core.roles import sync_roles
 
     sync_roles()
+    importlib.import_module("fund_manager.settlement.migrations.0002_base_rates").add_rates(
+        apps, None
+    )
 
 
 @pytest.fixture

@@ -83,7 +83,7 @@ def test_defect_06_the_demo_past_is_decided_or_cancelled(settings, seeded):
     from fund_manager.ledger.models import Transfer, TransferKind
     from fund_manager.ledger.verification import verify_year
     from fund_manager.rounds import documents
-    from fund_manager.rounds.models import FundingRound, ItemState, RoundState
+    from fund_manager.rounds.models import AgendaItem, FundingRound, ItemState, RoundState
 
     settings.DEBUG = True
     year = FiscalYear.objects.get(year=2017)
@@ -125,12 +125,79 @@ def test_defect_06_the_demo_past_is_decided_or_cancelled(settings, seeded):
     assert commitments.count() == 15
     assert all(t.created_at.date() <= datetime.date(2017, 6, 8) for t in commitments)
     assert sum(t.amount for t in commitments) == Decimal("52440.30")
-    approved = Application.objects.filter(fiscal_year=year, state=State.APPROVED)
+    # The steering group's decisions (issue 11: the demo's payments and usage reports move
+    # most of these grants on, to closed or a refund claim, so their states vary).
+    approved = AgendaItem.objects.filter(round__fiscal_year=year, state=ItemState.APPROVED)
     assert approved.count() == 15
-    assert sum(a.approved_amount for a in approved) == Decimal("52440.30")
+    assert sum(item.proposed_amount for item in approved) == Decimal("52440.30")
     assert verify_year(year) == []
 
     # Idempotent: a second run changes nothing.
     counts = (AuditEntry.objects.count(), Transfer.objects.count())
     call_command("seed_demo")
     assert counts == (AuditEntry.objects.count(), Transfer.objects.count())
+
+
+def test_issue_11_the_demo_money_of_2017(seeded):
+    """Deliver 10: the payments of 2017 in every state, two export batches, two imported
+    confirmation files, usage reports accepted (one after an extension), one refund claim paid
+    with interest and one open, a spending freeze set and lifted; the ledger is sound."""
+    import datetime
+
+    from fund_manager.ledger.models import SpendingFreeze
+    from fund_manager.ledger.verification import verify_year
+    from fund_manager.payments.models import ConfirmationImport, ExportBatch, PaymentRequest
+    from fund_manager.rounds.models import AgendaItem
+    from fund_manager.settlement.models import RefundClaim, UsageReport
+
+    year = FiscalYear.objects.get(year=2017)
+    fund = year.fund
+    assert fund.ordering_office == "Fachbereich Integration"
+    assert (fund.product_code, fund.cost_centre, fund.cost_account) != ("", "", "")
+    assert fund.payer_iban.startswith("DE")
+    assert len(fund.payer_bic) == 11
+    assert ActionField.objects.filter(fund=fund).exclude(product_code="").count() == 2
+
+    payments = PaymentRequest.objects.filter(fiscal_year=year)
+    assert set(payments.values_list("state", flat=True)) == {
+        "requested",
+        "certified",
+        "ordered",
+        "exported",
+        "paid",
+        "rejected",
+        "cancelled",
+    }
+    assert all(p.requested_at.year == 2017 for p in payments)
+    internal = payments.filter(is_internal=True, state="paid")
+    assert internal.count() == 5
+    assert all(p.application.organisation.kind == "municipal" for p in internal)
+
+    batches = ExportBatch.objects.filter(fiscal_year=year).order_by("batch_id")
+    assert [(b.row_count, b.control_total) for b in batches] == [
+        (4, Decimal("11130.30")),
+        (7, Decimal("14555.00")),
+    ]
+    assert list(
+        ConfirmationImport.objects.order_by("imported_at").values_list("confirmed_count", flat=True)
+    ) == [4, 6]
+    assert AgendaItem.objects.filter(
+        round__fiscal_year=year, remedy_waived_on=datetime.date(2017, 6, 12)
+    ).exists()
+    (freeze,) = SpendingFreeze.objects.filter(fiscal_year=year)
+    assert freeze.action_field.code == "wohnen"
+    assert freeze.lifted_at is not None
+
+    accepted = UsageReport.objects.filter(application__fiscal_year=year, state="accepted")
+    assert accepted.count() == 5
+    assert accepted.filter(extensions__state="granted").count() == 1
+    claims = {c.application.reference: c for c in RefundClaim.objects.all()}
+    paid, open_claim = claims["VF-2017-0002"], claims["VF-2017-0010"]
+    assert (paid.state, paid.principal) == ("settled", Decimal("680.00"))
+    assert sum(r.interest_part for r in paid.receipts.all()) > 0
+    assert (open_claim.state, open_claim.principal) == ("open", Decimal("200.00"))
+    states = dict(Application.objects.filter(fiscal_year=year).values_list("reference", "state"))
+    assert states["VF-2017-0002"] == states["VF-2017-0004"] == State.CLOSED
+    assert states["VF-2017-0010"] == State.REFUND_DUE
+    assert states["VF-2017-0001"] == State.APPROVED
+    assert verify_year(year) == []

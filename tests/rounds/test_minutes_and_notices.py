@@ -157,8 +157,8 @@ def test_a_proposal_is_prepared_after_the_deadline_and_changed_in_the_session(se
 
     assert item_row(item)[:2] == (D("450.50"), "")
     assert entries(item, "agenda_item.proposal_set") == [
-        (chair.pk, {"amount": "400.00", "conditions": "Logo"}),
-        (chair.pk, {"amount": "450.50", "conditions": ""}),
+        (chair.pk, {"amount": "400.00", "conditions": "Logo", "funding_type": "deficit"}),
+        (chair.pk, {"amount": "450.50", "conditions": "", "funding_type": "deficit"}),
     ]
     assert actions(item) == ["agenda_item.proposal_set"] * 2
     assert not [a for a in actions(application) if "proposal" in a]

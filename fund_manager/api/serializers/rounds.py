@@ -23,6 +23,7 @@ from fund_manager.rounds.models import (
     Vote,
 )
 from policies import voting
+from policies.funding import FundingType
 
 from ..fields import MoneyField
 from .base import ModelSerializer, Serializer, multi_line_text
@@ -92,6 +93,7 @@ class AgendaItemSerializer(_OutcomeMixin, ModelSerializer):
             "requested_amount",
             "proposed_amount",
             "conditions",
+            "funding_type",
             "deferral_requested",
             "state",
             "votes_yes",
@@ -265,6 +267,11 @@ class ProposalSerializer(Serializer):
     amount = MoneyField(help_text=_("At most the requested amount."))
     conditions = multi_line_text(
         max_length=CONDITIONS_MAX_LENGTH, allow_blank=True, required=False, default=""
+    )
+    funding_type = serializers.ChoiceField(
+        choices=FundingType.choices,
+        required=False,
+        help_text=_("deficit, share or fixed; left out: the fund's default."),
     )
 
 

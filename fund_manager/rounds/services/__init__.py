@@ -22,7 +22,7 @@ from ._common import FundingShortfall, RoundError
 from .attendance import is_present, record_attendance
 from .membership import add_seat, create_steering_group, end_seat
 from .minutes import sign_minutes
-from .notices import record_notification
+from .notices import record_notification, record_remedy_waiver
 from .planning import (
     RESCHEDULABLE,
     add_to_agenda,
@@ -74,6 +74,7 @@ __all__ = [
     "plan_round",
     "record_attendance",
     "record_notification",
+    "record_remedy_waiver",
     "reschedule_session",
     "rounds_per_year_warning",
     "schedule_eligible",

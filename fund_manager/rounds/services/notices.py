@@ -16,7 +16,7 @@ from fund_manager.core.errors import InvalidInput
 from fund_manager.core.roles import Role
 
 from .. import documents
-from ..models import AgendaItem, FundingRound, NoticeDelivery
+from ..models import AgendaItem, FundingRound, ItemState, NoticeDelivery
 from ._common import RoundError, _require
 
 
@@ -66,5 +66,52 @@ def record_notification(*, item, notified_on, via, by):
                 "round": str(funding_round),
                 "previous": previous,
             },
+        )
+    return locked
+
+
+def record_remedy_waiver(*, item, waived_on, by):
+    """The applicant declared in writing on ``waived_on`` that it waives legal remedy against
+    the approval (Rechtsbehelfsverzicht): the notice is final from that day, and payments may
+    be requested before the month for legal action has passed. Only after the notification
+    (a waiver needs a notice to refer to); a correction keeps the earlier day in the audit."""
+    _require(by, Role.PROJECT_OFFICE)
+    if waived_on is None:
+        raise InvalidInput(fields={"waived_on": [_("Please enter the date.")]})
+    if waived_on > timezone.localdate():
+        raise InvalidInput(fields={"waived_on": [_("The date cannot be in the future.")]})
+    with transaction.atomic():
+        funding_round = FundingRound.objects.select_for_update().get(pk=item.round_id)
+        locked = AgendaItem.objects.select_for_update().get(pk=item.pk)
+        if (
+            locked.state != ItemState.APPROVED
+            or funding_round.state not in documents.MINUTES_STATES
+        ):
+            raise RoundError(
+                _("A waiver of legal remedy can only be recorded for an approval."),
+                code="not_approved",
+            )
+        if locked.notified_on is None:
+            raise RoundError(
+                _("Record the date of notification of the notice first."),
+                code="not_notified",
+            )
+        if waived_on < locked.notified_on:
+            raise InvalidInput(
+                fields={
+                    "waived_on": [
+                        _("The waiver cannot be older than the notification of %(date)s.")
+                        % {"date": locked.notified_on.strftime("%d.%m.%Y")}
+                    ]
+                }
+            )
+        previous = locked.remedy_waived_on.isoformat() if locked.remedy_waived_on else None
+        locked.remedy_waived_on = waived_on
+        locked.save(update_fields=["remedy_waived_on"])
+        log_action(
+            obj=locked.application,
+            action="application.remedy_waived",
+            by=by,
+            data={"waived_on": waived_on.isoformat(), "previous": previous},
         )
     return locked

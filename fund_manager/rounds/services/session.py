@@ -14,9 +14,12 @@ from fund_manager.core.audit import log_action
 from fund_manager.core.errors import InvalidInput, NotPermitted
 from fund_manager.core.money import ZERO, require_amount
 from fund_manager.core.text import text_errors
+from fund_manager.funds.models import FiscalYear
 from fund_manager.ledger import services as ledger
+from fund_manager.ledger.freezes import SpendingFrozen, frozen_fields
 from policies import voting
 from policies.access import member_organisation_ids
+from policies.funding import FundingType
 
 from .. import notifications, selectors
 from ..models import (
@@ -140,11 +143,14 @@ def _open_item(item, states=(RoundState.IN_SESSION,)):
     return locked
 
 
-def set_proposal(*, item, amount, conditions, by):
-    """The chair's proposal: at most the requested amount; prepared once the agenda is final
-    (submissions closed) or set during the session."""
+def set_proposal(*, item, amount, conditions, by, funding_type=None):
+    """The chair's proposal: at most the requested amount, with its funding type (None or
+    empty: the fund's default); prepared once the agenda is final (submissions closed) or set
+    during the session."""
     _require_chair(by, item.round)
     require_amount(amount)
+    if funding_type and funding_type not in FundingType.values:
+        raise InvalidInput(fields={"funding_type": [_("Please choose a funding type.")]})
     # Characters and length as the model has them (issue 9, defects 8 and 11).
     text_problems = text_errors(AgendaItem, {"conditions": conditions or ""})
     if text_problems:
@@ -157,12 +163,17 @@ def set_proposal(*, item, amount, conditions, by):
             )
         locked.proposed_amount = amount
         locked.conditions = conditions or ""
-        locked.save(update_fields=["proposed_amount", "conditions"])
+        locked.funding_type = funding_type or locked.round.fiscal_year.fund.default_funding_type
+        locked.save(update_fields=["proposed_amount", "conditions", "funding_type"])
         log_action(
             obj=locked,
             action="agenda_item.proposal_set",
             by=by,
-            data={"amount": str(amount), "conditions": conditions or ""},
+            data={
+                "amount": str(amount),
+                "conditions": conditions or "",
+                "funding_type": locked.funding_type,
+            },
         )
     return locked
 
@@ -265,6 +276,7 @@ def close_session(*, funding_round, by, repeat=False):
             raise RoundError(_("The session is not open."), code="session_not_open")
         items, outcomes = _items_to_decide(locked)
         approved = _approvals(items, outcomes)
+        _check_freezes(approved)
         _check_funds(locked, approved)
         decided = tuple(_decide_item(locked, item, outcomes[item.pk], by) for item in items)
         _transition(locked, "close_session")
@@ -320,6 +332,33 @@ def _approvals(items, outcomes):
             code="proposal_missing",
         )
     return approved
+
+
+def _check_freezes(approved):
+    """Refuse the whole closing while a spending freeze (Haushaltssperre) stops an approval's
+    fiscal year or action field, naming them (issue 11). The years are locked first: the lock
+    ``freeze_spending`` takes, so a freeze made at this moment is seen or waits."""
+    pairs = {
+        (item.application.fiscal_year_id, item.application.action_field_id) for item in approved
+    }
+    if not pairs:
+        return
+    list(
+        FiscalYear.objects.select_for_update()
+        .filter(pk__in={year for year, _f in pairs})
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    freezes = frozen_fields(pairs)
+    if freezes:
+        raise SpendingFrozen(
+            freezes,
+            _(
+                "Spending is frozen for %(scope)s (since %(since)s: %(reason)s). The session "
+                "cannot commit money there; nothing was booked or decided. Defer these items "
+                "or ask finance to lift the freeze."
+            ),
+        )
 
 
 def _check_funds(funding_round, approved):

@@ -33,11 +33,16 @@ def _session_page(request, funding_round, access, bound=None):
     # Proposals are prepared once the agenda is final and may be changed during the session.
     editable = funding_round.state in (RoundState.CLOSED, RoundState.IN_SESSION)
     items = []
+    default_type = funding_round.fiscal_year.fund.default_funding_type if editable else None
     for row in rows:
         form = None
         if editable:
             matches = bound is not None and bound.prefix == f"item-{row.item.pk}"
-            form = bound if matches else ProposalForm.for_item(row.item)
+            form = (
+                bound
+                if matches
+                else ProposalForm.for_item(row.item, default_funding_type=default_type)
+            )
         items.append((row, form))
     return render(
         request,
@@ -133,7 +138,11 @@ def proposal(request, pk, item_pk):
         request,
         form,
         lambda data: services.set_proposal(
-            item=item, amount=data["amount"], conditions=data["conditions"], by=request.user
+            item=item,
+            amount=data["amount"],
+            conditions=data["conditions"],
+            funding_type=data["funding_type"],
+            by=request.user,
         ),
         success=lambda: _("The proposal for item %(position)s has been saved.")
         % {"position": item.position},
