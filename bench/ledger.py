@@ -10,6 +10,10 @@ next (the 10,000 row includes the first 1,000 bookings).
 SQLite: a throw-away file in a temporary DJANGO_DATA_DIR. PostgreSQL: set DATABASE_URL, e.g.
 ``postgres://postgres@127.0.0.1:5432/fm_bench_ledger``; the script creates that database with
 psycopg, refuses one that already exists, and drops it at the end.
+
+The other benchmarks (ledger_cost, payments_export, payments_confirm) take their shared parts
+from here: the database made and dropped for the run (``on_own_database``), Django set up and
+migrated (``setup_django``), ``timed`` and the Markdown table of the results.
 """
 
 import argparse
@@ -20,6 +24,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,6 +36,8 @@ os.environ.setdefault("DJANGO_DATA_DIR", tempfile.mkdtemp(prefix="fm-bench-"))
 import dj_database_url  # noqa: E402
 import django  # noqa: E402
 import psycopg  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connections  # noqa: E402
 from psycopg import sql  # noqa: E402
 
 
@@ -69,6 +76,74 @@ def drop_database(url):
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 POSTGRES = DATABASE_URL.startswith(("postgres://", "postgresql://"))
+
+
+def on_own_database(run, args):
+    """``run(args)`` on the PostgreSQL database named in DATABASE_URL: created for the run (one
+    that exists is refused) and dropped after it, also when the run fails."""
+    if not POSTGRES:
+        sys.exit("Set DATABASE_URL to a PostgreSQL database the script may create and drop.")
+    create_database(DATABASE_URL)
+    try:
+        run(args)
+    finally:
+        connections.close_all()
+        drop_database(DATABASE_URL)
+
+
+def setup_django():
+    """Django set up and the benchmark's (new) database migrated."""
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+def timed(function, *args, **kwargs):
+    """The seconds ``function(*args, **kwargs)`` takes."""
+    start = time.perf_counter()
+    function(*args, **kwargs)
+    return time.perf_counter() - start
+
+
+def markdown_table(header, align, rows):
+    """Print a blank line, then a Markdown table: ``align`` has a letter a column (``l`` left,
+    ``r`` right), each row is a list of cell texts ("" leaves a cell empty)."""
+    print()
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---:" if a == "r" else "---" for a in align) + "|")
+    for row in rows:
+        print("|" + "".join(f" {cell} |" if cell != "" else " |" for cell in row))
+
+
+def raw_transfers(year, finance, source, target, count, *, first, kind, amount, reason):
+    """``count`` ready-made ``Transfer`` rows for ``bulk_create`` (the raw baseline of a
+    booking): sequence numbers from ``first``, ``amount(i)`` and ``reason(i)`` for row ``i``,
+    placeholder hashes."""
+    from django.utils import timezone
+
+    from fund_manager.ledger.models import Transfer
+
+    now = timezone.now()
+    rows = []
+    for i in range(count):
+        key = uuid.uuid4().hex
+        rows.append(
+            Transfer(
+                fiscal_year_id=year.pk,
+                sequence=first + i,
+                source_id=source,
+                target_id=target,
+                amount=amount(i),
+                kind=kind,
+                reason=reason(i),
+                created_by=finance,
+                created_at=now,
+                idempotency_key=key,
+                request_fingerprint="",
+                previous_hash="0" * 64,
+                hash=key + key,
+            )
+        )
+    return rows
 
 
 def percentile(values, pct):
@@ -174,14 +249,12 @@ def measure(year, repeat):
 
 
 def run(args):
-    django.setup()
+    setup_django()
 
-    from django.core.management import call_command
     from django.db import connection
 
     from tests.factories import ActionFieldFactory, funded_year, user_with_role
 
-    call_command("migrate", verbosity=0)
     finance = user_with_role("finance", username="bench-finance")
     year = funded_year(budget="900000000.00", finance=finance)
     fields = [ActionFieldFactory(fund=year.fund) for _ in range(6)]

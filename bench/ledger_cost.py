@@ -35,7 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fund_manager.test_settings")
 
-from bench.ledger import DATABASE_URL, POSTGRES, create_database, drop_database
+from bench.ledger import markdown_table, on_own_database, raw_transfers, setup_django, timed
 
 D = Decimal
 CLIENTS = 8
@@ -44,15 +44,6 @@ BATCH = 10_000
 
 
 # --- set-up -------------------------------------------------------------------------------------
-def _setup():
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
 def _world(year_number, fields=6):
     """A fiscal year with a large budget, ``fields`` action fields and a finance user."""
     from tests.factories import ActionFieldFactory, funded_year, user_with_role
@@ -154,12 +145,6 @@ class RawBooker:
                 )
 
 
-def _timed(function, *args):
-    start = time.perf_counter()
-    function(*args)
-    return time.perf_counter() - start
-
-
 # --- posting with 8 clients (processes) --------------------------------------------------------
 def _client(args):
     kind, year_pk, field_pks, finance_pk, count, start_at = args
@@ -181,7 +166,7 @@ def _client(args):
         booker.sequence = 2_000_000 + start_at
     while time.time() < _client.go:  # start together
         time.sleep(0.001)
-    elapsed = _timed(booker.book, count)
+    elapsed = timed(booker.book, count)
     connections.close_all()
     return elapsed
 
@@ -231,33 +216,19 @@ def _batch_bookings(fields, round_number):
 
 
 def _bulk_rows(year, finance, source, target, round_number):
-    from django.utils import timezone
+    from fund_manager.ledger.models import TransferKind
 
-    from fund_manager.ledger.models import Transfer, TransferKind
-
-    now = timezone.now()
-    base = 3_000_000 + round_number * BATCH
-    rows = []
-    for i in range(BATCH):
-        key = uuid.uuid4().hex
-        rows.append(
-            Transfer(
-                fiscal_year_id=year.pk,
-                sequence=base + i,
-                source_id=source,
-                target_id=target,
-                amount=D("1.00") + D(i % 997) / 100,
-                kind=TransferKind.ALLOCATION,
-                reason=f"Import {round_number}-{i}",
-                created_by=finance,
-                created_at=now,
-                idempotency_key=key,
-                request_fingerprint="",
-                previous_hash="0" * 64,
-                hash=key + key,
-            )
-        )
-    return rows
+    return raw_transfers(
+        year,
+        finance,
+        source,
+        target,
+        BATCH,
+        first=3_000_000 + round_number * BATCH,
+        kind=TransferKind.ALLOCATION,
+        amount=lambda i: D("1.00") + D(i % 997) / 100,
+        reason=lambda i: f"Import {round_number}-{i}",
+    )
 
 
 # --- export -------------------------------------------------------------------------------------
@@ -358,7 +329,7 @@ def median(values):
 
 
 def run(args):
-    _setup()
+    setup_django()
     from fund_manager.ledger.models import Account, AccountKind, Transfer
     from fund_manager.ledger.verification import verify_year
 
@@ -374,8 +345,8 @@ def run(args):
         raw.book(30)
         one_service, one_raw = [], []
         for _ in range(args.rounds):
-            one_service.append(args.bookings / _timed(service.book, args.bookings))
-            one_raw.append(args.bookings / _timed(raw.book, args.bookings))
+            one_service.append(args.bookings / timed(service.book, args.bookings))
+            one_raw.append(args.bookings / timed(raw.book, args.bookings))
         results.append(("posting, 1 client (bookings/s)", median(one_service), median(one_raw)))
         print(f"  1 client: {one_service} vs {one_raw}", file=sys.stderr, flush=True)
 
@@ -406,14 +377,14 @@ def run(args):
         for round_number in range(args.rounds):
             bookings = _batch_bookings(batch_fields, round_number)
             batch_s.append(
-                _timed(
+                timed(
                     lambda b=bookings: post_transfers(
                         fiscal_year=batch_year, bookings=b, by=finance
                     )
                 )
             )
             rows = _bulk_rows(bulk_year, finance, source, target, round_number)
-            bulk_s.append(_timed(Transfer.objects.bulk_create, rows))
+            bulk_s.append(timed(Transfer.objects.bulk_create, rows))
         results.append((f"batch of {BATCH:,} (s)", median(batch_s), median(bulk_s)))
         assert verify_year(batch_year) == []
 
@@ -428,10 +399,10 @@ def run(args):
         print(f"  the year holds {rows:,} transfers", file=sys.stderr, flush=True)
         csv_s, raw_csv_s, xlsx_s, raw_xlsx_s = [], [], [], []
         for _ in range(args.rounds):
-            csv_s.append(_timed(_export_view, year, "csv", finance))
-            raw_csv_s.append(_timed(_raw_csv, year))
-            xlsx_s.append(_timed(_export_view, year, "xlsx", finance))
-            raw_xlsx_s.append(_timed(_raw_xlsx, year))
+            csv_s.append(timed(_export_view, year, "csv", finance))
+            raw_csv_s.append(timed(_raw_csv, year))
+            xlsx_s.append(timed(_export_view, year, "xlsx", finance))
+            raw_xlsx_s.append(timed(_raw_xlsx, year))
         results.append((f"export CSV, {rows:,} rows (s)", median(csv_s), median(raw_csv_s)))
         results.append((f"export XLSX, {rows:,} rows (s)", median(xlsx_s), median(raw_xlsx_s)))
         peaks = [
@@ -440,18 +411,23 @@ def run(args):
             ("export XLSX peak (MiB)", _peak(_export_view, year, "xlsx", finance)),
             ("openpyxl write-only peak (MiB)", _peak(_raw_xlsx, year)),
         ]
-    print()
-    print("| measurement | ledger | raw baseline | ratio |")
-    print("|---|---:|---:|---:|")
-    for name, ours, baseline in results:
-        slower = baseline / ours if "/s" in name else ours / baseline
-        print(f"| {name} | {ours:,.2f} | {baseline:,.2f} | {slower:.2f}x |")
+    markdown_table(
+        ["measurement", "ledger", "raw baseline", "ratio"],
+        "lrrr",
+        [
+            [name, f"{ours:,.2f}", f"{baseline:,.2f}", f"{_ratio(name, ours, baseline):.2f}x"]
+            for name, ours, baseline in results
+        ],
+    )
     if "export" in args.parts:
-        print()
-        print("| measurement | value |")
-        print("|---|---:|")
-        for name, value in peaks:
-            print(f"| {name} | {value:,.1f} |")
+        markdown_table(
+            ["measurement", "value"], "lr", [[name, f"{value:,.1f}"] for name, value in peaks]
+        )
+
+
+def _ratio(name, ours, baseline):
+    """How many times slower the ledger is (throughputs, "/s", the other way round)."""
+    return baseline / ours if "/s" in name else ours / baseline
 
 
 def main():
@@ -461,17 +437,7 @@ def main():
     parser.add_argument(
         "--parts", nargs="+", default=["posting", "batch", "export"], metavar="PART"
     )
-    args = parser.parse_args()
-    if not POSTGRES:
-        sys.exit("Set DATABASE_URL to a PostgreSQL database the script may create and drop.")
-    create_database(DATABASE_URL)
-    try:
-        run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        drop_database(DATABASE_URL)
+    on_own_database(run, parser.parse_args())
 
 
 if __name__ == "__main__":

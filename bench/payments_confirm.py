@@ -28,27 +28,16 @@ import os
 import pstats
 import statistics
 import sys
-import time
-import uuid
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fund_manager.test_settings")
 
-from bench.ledger import DATABASE_URL, POSTGRES, create_database, drop_database
+from bench.ledger import markdown_table, on_own_database, raw_transfers, setup_django, timed
 
 D = Decimal
 APPLICATIONS = 100
-
-
-def _setup():
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _world(rows, rounds):
@@ -139,43 +128,37 @@ def _csv_reader(content):
 
 
 def _bulk_rows(year, finance, source, target, rows, round_number):
-    from django.utils import timezone
+    from fund_manager.ledger.models import TransferKind
 
-    from fund_manager.ledger.models import Transfer, TransferKind
-
-    now = timezone.now()
-    base = 5_000_000 + round_number * rows
-    result = []
-    for i in range(rows):
-        key = uuid.uuid4().hex
-        result.append(
-            Transfer(
-                fiscal_year_id=year.pk,
-                sequence=base + i,
-                source_id=source,
-                target_id=target,
-                amount=_amount(i),
-                kind=TransferKind.DISBURSEMENT,
-                reason=f"Zahlung vom Finanzverfahren bestätigt: {i}",
-                created_by=finance,
-                created_at=now,
-                idempotency_key=key,
-                request_fingerprint="",
-                previous_hash="0" * 64,
-                hash=key + key,
-            )
-        )
-    return result
+    return raw_transfers(
+        year,
+        finance,
+        source,
+        target,
+        rows,
+        first=5_000_000 + round_number * rows,
+        kind=TransferKind.DISBURSEMENT,
+        amount=_amount,
+        reason=lambda i: f"Zahlung vom Finanzverfahren bestätigt: {i}",
+    )
 
 
-def _timed(function, *args, **kwargs):
-    start = time.perf_counter()
-    function(*args, **kwargs)
-    return time.perf_counter() - start
+def _timed_profiled(profile, stats, service, content, filename, by):
+    """``timed`` of the confirmation ``service``; with ``profile`` the profile goes to stderr
+    (``stats``: the sort key, then what ``print_stats`` restricts it to)."""
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
+    seconds = timed(service, content=content, filename=filename, by=by)
+    if profiler:
+        profiler.disable()
+        sort, *restrictions = stats
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats(sort).print_stats(*restrictions)
+    return seconds
 
 
 def run(args):
-    _setup()
+    setup_django()
     from fund_manager.ledger.models import Account, AccountKind, Transfer
     from fund_manager.ledger.verification import verify_year
     from fund_manager.payments.confirmations import (
@@ -204,26 +187,25 @@ def run(args):
         content = _exported_payments(year, applications, finance, rows, round_number, first)
         result = preview_confirmations(content=content, filename="b.csv", by=finance)
         assert result.counts[Outcome.CONFIRM] == rows, result.counts
-        profiler = cProfile.Profile() if args.profile else None
-        if profiler:
-            profiler.enable()
-        dry.append(_timed(preview_confirmations, content=content, filename="b.csv", by=finance))
-        if profiler:
-            profiler.disable()
-            stats = pstats.Stats(profiler, stream=sys.stderr)
-            stats.sort_stats("tottime").print_stats(25)
-        reader.append(_timed(_csv_reader, content))
-        reading.append(_timed(read_file, content, "b.csv"))
-        profiler = cProfile.Profile() if args.profile else None
-        if profiler:
-            profiler.enable()
-        booking.append(_timed(import_confirmations, content=content, filename="b.csv", by=finance))
-        if profiler:
-            profiler.disable()
-            stats = pstats.Stats(profiler, stream=sys.stderr)
-            stats.sort_stats("cumulative").print_stats(r"confirmations|posting|bulk_create", 30)
+        dry.append(
+            _timed_profiled(
+                args.profile, ("tottime", 25), preview_confirmations, content, "b.csv", finance
+            )
+        )
+        reader.append(timed(_csv_reader, content))
+        reading.append(timed(read_file, content, "b.csv"))
+        booking.append(
+            _timed_profiled(
+                args.profile,
+                ("cumulative", r"confirmations|posting|bulk_create", 30),
+                import_confirmations,
+                content,
+                "b.csv",
+                finance,
+            )
+        )
         transfers = _bulk_rows(bulk_year, finance, source, target, rows, round_number)
-        bulk.append(_timed(Transfer.objects.bulk_create, transfers))
+        bulk.append(timed(Transfer.objects.bulk_create, transfers))
         print(
             f"  round {round_number + 1}: dry {dry[-1]:.3f}s / csv {reader[-1]:.3f}s, "
             f"import {booking[-1]:.3f}s / bulk {bulk[-1]:.3f}s",
@@ -237,15 +219,16 @@ def run(args):
         (f"of which reading the file, {rows:,} rows (s)", "csv.reader", reading, reader, "–"),
         (f"import and booking, {rows:,} (s)", "bulk_create", booking, bulk, 5),
     ]
-    print()
-    print("| measurement | service | baseline | raw baseline | ratio | goal |")
-    print("|---|---:|---|---:|---:|---:|")
+    table = []
     for name, baseline_name, ours, theirs, goal in results:
         ours, theirs = statistics.median(ours), statistics.median(theirs)
-        print(
-            f"| {name} | {ours:,.3f} | {baseline_name} | {theirs:,.3f} | "
-            f"{ours / theirs:.2f}x | {goal}{'x' if goal != '–' else ''} |"
+        goal = f"{goal}{'x' if goal != '–' else ''}"
+        table.append(
+            [name, f"{ours:,.3f}", baseline_name, f"{theirs:,.3f}", f"{ours / theirs:.2f}x", goal]
         )
+    markdown_table(
+        ["measurement", "service", "baseline", "raw baseline", "ratio", "goal"], "lrlrrr", table
+    )
 
 
 def main():
@@ -253,17 +236,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--profile", action="store_true", help="profile the import (stderr)")
-    args = parser.parse_args()
-    if not POSTGRES:
-        sys.exit("Set DATABASE_URL to a PostgreSQL database the script may create and drop.")
-    create_database(DATABASE_URL)
-    try:
-        run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        drop_database(DATABASE_URL)
+    on_own_database(run, parser.parse_args())
 
 
 if __name__ == "__main__":

@@ -38,21 +38,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fund_manager.test_settings")
 
-from bench.ledger import DATABASE_URL, POSTGRES, create_database, drop_database
+from bench.ledger import markdown_table, on_own_database, setup_django, timed
 
 D = Decimal
 TRANCHES = 5
 ORGANISATIONS = 200
 CHUNK = 5000
-
-
-def _setup():
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _bulk(model, rows):
@@ -238,14 +229,8 @@ def ours_xlsx(batch, profile, fund):
     return len(xlsx_bytes(batch, profile, fund))
 
 
-def timed(function, *args):
-    start = time.perf_counter()
-    function(*args)
-    return time.perf_counter() - start
-
-
 def run(args):
-    _setup()
+    setup_django()
     from fund_manager.payments import exports
     from fund_manager.payments.models import ExportFile
     from fund_manager.payments.profiles import get_profile
@@ -305,20 +290,20 @@ def run(args):
             1.5,
         ),
     ]
-    print()
-    print("| measurement | export | baseline | raw baseline | ratio | goal |")
-    print("|---|---:|---:|---|---:|---:|")
+    table = []
     for name, ours, raw, baseline, goal in rows:
-        ratio = statistics.median(ours) / statistics.median(raw)
-        print(
-            f"| {name} | {statistics.median(ours):.2f} | {statistics.median(raw):.2f} |"
-            f" {baseline} | {ratio:.2f}x | {goal}x |"
+        ours, raw = statistics.median(ours), statistics.median(raw)
+        table.append(
+            [name, f"{ours:.2f}", f"{raw:.2f}", baseline, f"{ours / raw:.2f}x", f"{goal}x"]
         )
-    print(
-        f"| create_export_batch, all files incl. SEPA + XSD check (s, once) | {create_s:.2f} |"
-        " | | | |"
+    once = [
+        ("create_export_batch, all files incl. SEPA + XSD check (s, once)", create_s),
+        ("of which the SEPA file with its XSD check (s, once)", sepa_s),
+    ]
+    table += [[name, f"{seconds:.2f}", "", "", "", ""] for name, seconds in once]
+    markdown_table(
+        ["measurement", "export", "baseline", "raw baseline", "ratio", "goal"], "lrrlrr", table
     )
-    print(f"| of which the SEPA file with its XSD check (s, once) | {sepa_s:.2f} | | | | |")
 
 
 def main():
@@ -326,17 +311,7 @@ def main():
     parser.add_argument("--payments", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--explain", action="store_true", help="print the query plan")
-    args = parser.parse_args()
-    if not POSTGRES:
-        sys.exit("Set DATABASE_URL to a PostgreSQL database the script may create and drop.")
-    create_database(DATABASE_URL)
-    try:
-        run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        drop_database(DATABASE_URL)
+    on_own_database(run, parser.parse_args())
 
 
 if __name__ == "__main__":

@@ -9,13 +9,19 @@ from drf_spectacular.utils import extend_schema_field
 
 from fund_manager.applications.models import Application, State
 from fund_manager.funds.models import ActionField, FiscalYear, TargetGroup
+from fund_manager.payments.models import PaymentRequest, PaymentState
+from fund_manager.settlement.models import ClaimState, RefundClaim
+
+
+class IntegerFilter(filters.NumberFilter):
+    """An integer: anything else is a 400, not a guess."""
+
+    field_class = forms.IntegerField
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class IdFilter(filters.NumberFilter):
+class IdFilter(IntegerFilter):
     """An integer id: anything else is a 400, not a guess."""
-
-    field_class = forms.IntegerField
 
 
 class _ReferenceEntryFilter(filters.FilterSet):
@@ -61,3 +67,31 @@ class ApplicationFilter(filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(Q(reference__icontains=value) | Q(title__icontains=value))
+
+
+class _ApplicationRecordFilter(filters.FilterSet):
+    """The lists of records of an application (payment requests, refund claims): by state,
+    fiscal year (its number) and application."""
+
+    application = IntegerFilter(field_name="application_id", help_text="Application id")
+
+    class Meta:
+        fields = ["state", "fiscal_year", "application"]
+
+
+class PaymentRequestFilter(_ApplicationRecordFilter):
+    state = filters.ChoiceFilter(choices=PaymentState.choices)
+    fiscal_year = IntegerFilter(field_name="fiscal_year__year", help_text="Fiscal year (e.g. 2017)")
+
+    class Meta(_ApplicationRecordFilter.Meta):
+        model = PaymentRequest
+
+
+class RefundClaimFilter(_ApplicationRecordFilter):
+    state = filters.ChoiceFilter(choices=ClaimState.choices)
+    fiscal_year = IntegerFilter(
+        field_name="application__fiscal_year__year", help_text="Fiscal year (e.g. 2017)"
+    )
+
+    class Meta(_ApplicationRecordFilter.Meta):
+        model = RefundClaim

@@ -4,25 +4,18 @@ from django.urls import path
 
 from .views.refunds import RefundClaimViewSet
 
+_list = RefundClaimViewSet.as_view({"get": "list"})
+_detail = RefundClaimViewSet.as_view({"get": "retrieve"})
+
 urlpatterns = [
-    path(
-        "v1/refund-claims/",
-        RefundClaimViewSet.as_view({"get": "list"}),
-        name="refund-claim-list",
-    ),
-    path(
-        "v1/refund-claims/<int:pk>/",
-        RefundClaimViewSet.as_view({"get": "retrieve"}),
-        name="refund-claim-detail",
-    ),
-    path(
-        "v1/refund-claims/<int:pk>/received/",
-        RefundClaimViewSet.as_view({"post": "received"}),
-        name="refund-claim-received",
-    ),
-    path(
-        "v1/refund-claims/<int:pk>/waive-interest/",
-        RefundClaimViewSet.as_view({"post": "waive_interest"}),
-        name="refund-claim-waive-interest",
-    ),
+    path("v1/refund-claims/", _list, name="refund-claim-list"),
+    path("v1/refund-claims/<int:pk>/", _detail, name="refund-claim-detail"),
+    *[
+        path(
+            f"v1/refund-claims/<int:pk>/{segment}/",
+            RefundClaimViewSet.as_view({"post": segment.replace("-", "_")}),
+            name=f"refund-claim-{segment}",
+        )
+        for segment in ("received", "waive-interest")
+    ],
 ]

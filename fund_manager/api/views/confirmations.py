@@ -33,10 +33,9 @@ from ..serializers.confirmations import (
     FreezeSerializer,
     result_data,
 )
-from ._common import validated
+from ._common import FORBIDDEN_ROLE, action_responses, validated
 
 READ = ("payments.confirm_payments", "ledger.view_ledger")
-_FORBIDDEN = OpenApiResponse(description="The caller's role may not do this.")
 _NOT_FOUND = OpenApiResponse(description="Does not exist.")
 _CONFLICT = OpenApiResponse(description="Refused, nothing changed: {detail, code}.")
 
@@ -75,7 +74,7 @@ class PaymentConfirmationsView(generics.ListAPIView):
             200: OpenApiResponse(ConfirmationResultSerializer, description="Dry run."),
             201: OpenApiResponse(ConfirmationResultSerializer, description="Imported."),
             400: OpenApiResponse(description="Malformed file: {file: [messages]}."),
-            403: _FORBIDDEN,
+            403: FORBIDDEN_ROLE,
             409: _CONFLICT,
         },
     )
@@ -127,13 +126,9 @@ class FiscalYearFreezesView(generics.ListAPIView):
         tags=["ledger"],
         summary="Freeze spending in the fiscal year or one action field (Haushaltssperre)",
         request=FreezeCreateSerializer,
-        responses={
-            201: FreezeSerializer,
-            400: OpenApiResponse(description="Field errors."),
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=action_responses(
+            created=FreezeSerializer, not_found=_NOT_FOUND, conflict=_CONFLICT
+        ),
     )
     def post(self, request, *args, **kwargs):
         year = self._year()
@@ -155,13 +150,7 @@ class FreezeLiftView(APIView):
         tags=["ledger"],
         summary="Lift a spending freeze, with a reason",
         request=FreezeLiftSerializer,
-        responses={
-            200: FreezeSerializer,
-            400: OpenApiResponse(description="Field errors."),
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=action_responses(FreezeSerializer, not_found=_NOT_FOUND, conflict=_CONFLICT),
     )
     def post(self, request, pk):
         freeze = get_object_or_404(SpendingFreeze, pk=pk)

@@ -14,17 +14,15 @@ see the application), 403 (a role that may never do this, before the body is loo
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
-from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fund_manager.applications import documents
-from fund_manager.applications.models import Application, Revocation, RevocationStatus
-from fund_manager.applications.selectors import application_detail, applications_visible_to
-from fund_manager.core.errors import NotPermitted
+from fund_manager.applications.models import Revocation, RevocationStatus
+from fund_manager.applications.selectors import applications_visible_to
 from fund_manager.rounds.document_views import pdf_response
 from fund_manager.rounds.documents import latest_decided_item
 from policies import access
@@ -42,37 +40,27 @@ from ..serializers.grants import (
     RevocationSerializer,
     WaiverSerializer,
 )
-from ._common import validated
+from ._common import (
+    NOT_FOUND,
+    action_responses,
+    application_or_404,
+    post_action,
+    require,
+    validated,
+)
 
 _TAGS = ["grants"]
-_NOT_FOUND = OpenApiResponse(description="Does not exist or is not visible to the caller.")
-_FORBIDDEN = OpenApiResponse(description="The caller's role may not do this.")
-_CONFLICT = OpenApiResponse(description="The state forbids this: {detail, code}.")
-
-
-def _application(request, pk):
-    try:
-        return application_detail(request.user, pk)
-    except Application.DoesNotExist as exc:
-        raise NotFound() from exc
 
 
 def _require_office(request, application):
-    if not access.may_revoke(request.user, application):
-        raise NotPermitted()
+    require(access.may_revoke(request.user, application))
 
 
 class WaiverView(APIView):
     @extend_schema(
         tags=_TAGS,
         request=WaiverSerializer,
-        responses={
-            200: GrantChangeSerializer,
-            400: OpenApiResponse(description="Field errors."),
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=action_responses(GrantChangeSerializer),
         description=(
             "The recipient waives the whole grant (`scope: full`, the application becomes "
             "`waived`) or part of it (`scope: partial` with `amount`, the application stays "
@@ -82,9 +70,8 @@ class WaiverView(APIView):
         ),
     )
     def post(self, request, pk):
-        application = _application(request, pk)
-        if not access.may_waive(request.user, application):
-            raise NotPermitted()
+        application = application_or_404(request, pk)
+        require(access.may_waive(request.user, application))
         key = idempotency_key(request, generate=True)
         data = validated(WaiverSerializer, request)
         change = use_cases.waive(
@@ -100,9 +87,9 @@ class WaiverView(APIView):
 
 
 class ApplicationRevocationsView(APIView):
-    @extend_schema(tags=_TAGS, responses={200: RevocationSerializer(many=True), 404: _NOT_FOUND})
+    @extend_schema(tags=_TAGS, responses={200: RevocationSerializer(many=True), 404: NOT_FOUND})
     def get(self, request, pk):
-        application = _application(request, pk)
+        application = application_or_404(request, pk)
         revocations = application.revocations.select_related(
             "application", "hearing_started_by", "decided_by"
         )
@@ -111,7 +98,7 @@ class ApplicationRevocationsView(APIView):
     @extend_schema(
         tags=_TAGS,
         request=HearingSerializer,
-        responses={201: RevocationSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND, 409: _CONFLICT},
+        responses=action_responses(created=RevocationSerializer, bad=None),
         description=(
             "The project office starts the hearing before a revocation (§ 28 VwVfG). "
             '`intended_amount` is the new approved amount (`"0.00"`: revoke all); '
@@ -120,7 +107,7 @@ class ApplicationRevocationsView(APIView):
         ),
     )
     def post(self, request, pk):
-        application = _application(request, pk)
+        application = application_or_404(request, pk)
         _require_office(request, application)
         data = dict(validated(HearingSerializer, request))
         data.setdefault("response_due", rules.default_response_due(timezone.localdate()))
@@ -131,21 +118,12 @@ class ApplicationRevocationsView(APIView):
 def _office_action(serializer_class, description):
     """Route and schema of an office action on a revocation (``POST .../<name>/``)."""
 
-    def decorate(view):
-        routed = action(detail=True, methods=["post"], serializer_class=serializer_class)(view)
-        return extend_schema(
-            tags=_TAGS,
-            request=serializer_class,
-            responses={
-                200: RevocationSerializer,
-                403: _FORBIDDEN,
-                404: _NOT_FOUND,
-                409: _CONFLICT,
-            },
-            description=description,
-        )(routed)
-
-    return decorate
+    return post_action(
+        tags=_TAGS,
+        request=serializer_class,
+        responses=action_responses(RevocationSerializer, bad=None),
+        description=description,
+    )
 
 
 class RevocationViewSet(viewsets.GenericViewSet):
@@ -170,7 +148,7 @@ class RevocationViewSet(viewsets.GenericViewSet):
         data = validated(serializer_class, self.request)
         return use_case(revocation=revocation, by=self.request.user, **data)
 
-    @extend_schema(tags=_TAGS, responses={200: RevocationSerializer, 404: _NOT_FOUND})
+    @extend_schema(tags=_TAGS, responses={200: RevocationSerializer, 404: NOT_FOUND})
     def retrieve(self, request, pk=None):
         return Response(RevocationSerializer(self._revocation()).data)
 
@@ -199,7 +177,7 @@ class RevocationViewSet(viewsets.GenericViewSet):
         revocation = self._change(use_cases.drop_revocation, DropSerializer)
         return Response(RevocationSerializer(revocation).data)
 
-    @extend_schema(tags=_TAGS, responses={(200, "application/pdf"): bytes, 404: _NOT_FOUND})
+    @extend_schema(tags=_TAGS, responses={(200, "application/pdf"): bytes, 404: NOT_FOUND})
     def hearing_letter(self, request, pk=None):  # routed in api/urls.py (".pdf", no slash)
         revocation = self._revocation()
         pdf = documents.hearing_pdf(
@@ -207,7 +185,7 @@ class RevocationViewSet(viewsets.GenericViewSet):
         )
         return pdf_response(pdf, documents.hearing_filename(revocation))
 
-    @extend_schema(tags=_TAGS, responses={(200, "application/pdf"): bytes, 404: _NOT_FOUND})
+    @extend_schema(tags=_TAGS, responses={(200, "application/pdf"): bytes, 404: NOT_FOUND})
     def notice(self, request, pk=None):  # routed in api/urls.py (".pdf", no slash)
         revocation = self._revocation()
         if revocation.status != RevocationStatus.DECIDED:

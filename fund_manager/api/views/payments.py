@@ -12,25 +12,20 @@ cannot see it), 403 (a role or person that may not do this, before the body is l
 (``not_final``, ``not_notified``, ``not_payable``, ``wrong_state``, ``spending_frozen``).
 """
 
-from django import forms
-from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
-from rest_framework.decorators import action
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fund_manager.applications.models import Application
-from fund_manager.applications.selectors import application_detail
-from fund_manager.core.errors import NotPermitted
 from fund_manager.core.roles import Role, has_role
 from fund_manager.payments import selectors
-from fund_manager.payments.models import PaymentRequest, PaymentState
+from fund_manager.payments.models import PaymentRequest
 from fund_manager.rounds import services as round_services
 from policies import payments as rules
 from workflows import payments as use_cases
 
+from ..filters import PaymentRequestFilter
 from ..idempotency import IDEMPOTENCY_HEADER, idempotency_key
 from ..serializers.payments import (
     PaymentRequestCreateSerializer,
@@ -39,40 +34,30 @@ from ..serializers.payments import (
     RemedyWaiverAnswerSerializer,
     RemedyWaiverSerializer,
 )
-from ._common import validated
+from ._common import (
+    FORBIDDEN,
+    NOT_FOUND,
+    VisibleViewSet,
+    action_responses,
+    application_or_404,
+    post_action,
+    require,
+    validated,
+)
 
 _TAGS = ["payments"]
-_NOT_FOUND = OpenApiResponse(description="Does not exist or is not visible to the caller.")
-_FORBIDDEN = OpenApiResponse(description="The caller may not do this.")
-_CONFLICT = OpenApiResponse(description="The state forbids this: {detail, code}.")
-
-
-class PaymentRequestFilter(filters.FilterSet):
-    state = filters.ChoiceFilter(choices=PaymentState.choices)
-    fiscal_year = filters.NumberFilter(
-        field_name="fiscal_year__year", help_text="Fiscal year (e.g. 2017)"
-    )
-    fiscal_year.field_class = forms.IntegerField
-    application = filters.NumberFilter(field_name="application_id", help_text="Application id")
-    application.field_class = forms.IntegerField
-
-    class Meta:
-        model = PaymentRequest
-        fields = ["state", "fiscal_year", "application"]
 
 
 class ApplicationPaymentRequestsView(APIView):
     @extend_schema(
         tags=_TAGS,
         request=PaymentRequestCreateSerializer,
-        responses={
-            201: PaymentRequestSerializer,
-            200: OpenApiResponse(description="A repeated Idempotency-Key: the first request."),
-            400: OpenApiResponse(description="Field errors (also: above what is left)."),
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=action_responses(
+            OpenApiResponse(description="A repeated Idempotency-Key: the first request."),
+            created=PaymentRequestSerializer,
+            bad=OpenApiResponse(description="Field errors (also: above what is left)."),
+            forbidden=FORBIDDEN,
+        ),
         description=(
             "The recipient requests money of its approval. Refused before the notice is final "
             "(409 `not_final`, the message names the day), without a recorded notification "
@@ -83,12 +68,8 @@ class ApplicationPaymentRequestsView(APIView):
         ),
     )
     def post(self, request, pk):
-        try:
-            application = application_detail(request.user, pk)
-        except Application.DoesNotExist as exc:
-            raise NotFound() from exc
-        if not rules.may_request(request.user, application):
-            raise NotPermitted()
+        application = application_or_404(request, pk)
+        require(rules.may_request(request.user, application))
         key = idempotency_key(request)
         data = validated(PaymentRequestCreateSerializer, request)
         payment = use_cases.request_payment(
@@ -105,60 +86,36 @@ class ApplicationPaymentRequestsView(APIView):
 
 
 def _routed(description, request=None):
-    def decorate(view):
-        routed = action(detail=True, methods=["post"], serializer_class=request)(view)
-        return extend_schema(
-            tags=_TAGS,
-            request=request,
-            responses={
-                200: PaymentRequestSerializer,
-                400: OpenApiResponse(description="Field errors."),
-                403: _FORBIDDEN,
-                404: _NOT_FOUND,
-                409: _CONFLICT,
-            },
-            description=description,
-        )(routed)
-
-    return decorate
+    return post_action(
+        tags=_TAGS,
+        request=request,
+        responses=action_responses(PaymentRequestSerializer, forbidden=FORBIDDEN),
+        description=description,
+    )
 
 
-class PaymentRequestViewSet(viewsets.GenericViewSet):
+@extend_schema_view(
+    list=extend_schema(tags=_TAGS),
+    retrieve=extend_schema(tags=_TAGS, responses={200: PaymentRequestSerializer, 404: NOT_FOUND}),
+)
+class PaymentRequestViewSet(VisibleViewSet):
     serializer_class = PaymentRequestSerializer
     filterset_class = PaymentRequestFilter
-    filter_backends = [filters.DjangoFilterBackend]
-    lookup_value_converter = "int"
     queryset = PaymentRequest.objects.none()  # for the schema; get_queryset scopes each request
 
     def get_queryset(self):
         return selectors.payment_list(self.request.user)
 
-    def get_object(self):
-        try:
-            return selectors.payment_detail(self.request.user, self.kwargs["pk"])
-        except PaymentRequest.DoesNotExist as exc:
-            raise NotFound() from exc
+    def load(self, pk):
+        return selectors.payment_detail(self.request.user, pk)
 
     def _answer(self, payment):
-        return Response(
-            PaymentRequestSerializer(selectors.payment_detail(self.request.user, payment.pk)).data
-        )
-
-    @extend_schema(tags=_TAGS)
-    def list(self, request):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(PaymentRequestSerializer(page, many=True).data)
-
-    @extend_schema(tags=_TAGS, responses={200: PaymentRequestSerializer, 404: _NOT_FOUND})
-    def retrieve(self, request, pk=None):
-        return Response(PaymentRequestSerializer(self.get_object()).data)
+        return Response(self.serialize(self.load(payment.pk)))
 
     @_routed("The recipient withdraws its request before it is ordered.", ReasonSerializer)
     def cancel(self, request, pk=None):
         payment = self.get_object()
-        if not rules.may_cancel(request.user, payment.application):
-            raise NotPermitted()
+        require(rules.may_cancel(request.user, payment.application))
         data = validated(ReasonSerializer, request)
         return self._answer(
             use_cases.cancel_payment(payment=payment, by=request.user, reason=data["reason"])
@@ -167,8 +124,7 @@ class PaymentRequestViewSet(viewsets.GenericViewSet):
     @_routed("The project office certifies the request as correct (sachlich richtig).")
     def certify(self, request, pk=None):
         payment = self.get_object()
-        if not rules.may_certify(request.user, payment.application.organisation_id):
-            raise NotPermitted()
+        require(rules.may_certify(request.user, payment.application.organisation_id))
         return self._answer(use_cases.certify_payment(payment=payment, by=request.user))
 
     @_routed(
@@ -177,17 +133,17 @@ class PaymentRequestViewSet(viewsets.GenericViewSet):
     )
     def order(self, request, pk=None):
         payment = self.get_object()
-        if not rules.may_order(
-            request.user, payment.application.organisation_id, payment.certified_by_id
-        ):
-            raise NotPermitted()
+        require(
+            rules.may_order(
+                request.user, payment.application.organisation_id, payment.certified_by_id
+            )
+        )
         return self._answer(use_cases.order_payment(payment=payment, by=request.user))
 
     @_routed("The office or finance rejects the request before it is exported.", ReasonSerializer)
     def reject(self, request, pk=None):
         payment = self.get_object()
-        if not rules.may_reject(request.user, payment.application.organisation_id):
-            raise NotPermitted()
+        require(rules.may_reject(request.user, payment.application.organisation_id))
         data = validated(ReasonSerializer, request)
         return self._answer(
             use_cases.reject_payment(payment=payment, by=request.user, reason=data["reason"])
@@ -198,13 +154,7 @@ class RemedyWaiverView(APIView):
     @extend_schema(
         tags=_TAGS,
         request=RemedyWaiverSerializer,
-        responses={
-            200: RemedyWaiverAnswerSerializer,
-            400: OpenApiResponse(description="Field errors."),
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=action_responses(RemedyWaiverAnswerSerializer, forbidden=FORBIDDEN),
         description=(
             "The project office records the applicant's written waiver of legal remedy: the "
             "notice is final from `waived_on` (not before the notification; 409 "
@@ -212,12 +162,8 @@ class RemedyWaiverView(APIView):
         ),
     )
     def post(self, request, pk):
-        try:
-            application = application_detail(request.user, pk)
-        except Application.DoesNotExist as exc:
-            raise NotFound() from exc
-        if not has_role(request.user, Role.PROJECT_OFFICE):
-            raise NotPermitted()
+        application = application_or_404(request, pk)
+        require(has_role(request.user, Role.PROJECT_OFFICE))
         item = selectors.approving_item(application)
         if item is None:
             raise NotFound()

@@ -11,19 +11,16 @@ at), 400 (field errors, also more than is owed: ``overpayment``), 409 with the s
 (``claim_settled``, ``interest_waived``, ``idempotency_conflict``).
 """
 
-from django import forms
-from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
-from rest_framework.exceptions import NotFound
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status
 from rest_framework.response import Response
 
-from fund_manager.core.errors import NotPermitted
-from fund_manager.settlement.models import ClaimState, RefundClaim
+from fund_manager.settlement.models import RefundClaim
 from fund_manager.settlement.selectors import claims as selectors
 from fund_manager.settlement.services import claims as rules
 from workflows import refunds as use_cases
 
+from ..filters import RefundClaimFilter
 from ..idempotency import IDEMPOTENCY_HEADER, idempotency_key
 from ..serializers.refunds import (
     RefundClaimSerializer,
@@ -31,34 +28,30 @@ from ..serializers.refunds import (
     RefundReceivedSerializer,
     WaiveInterestSerializer,
 )
-from ._common import validated
+from ._common import (
+    FORBIDDEN,
+    NOT_FOUND,
+    VisibleViewSet,
+    action_responses,
+    require,
+    validated,
+)
 
 _TAGS = ["refunds"]
-_NOT_FOUND = OpenApiResponse(description="Does not exist or is not visible to the caller.")
-_FORBIDDEN = OpenApiResponse(description="The caller may not do this.")
-_CONFLICT = OpenApiResponse(description="The state forbids this: {detail, code}.")
 _BAD = OpenApiResponse(description="Field errors (also `overpayment`: more than is owed).")
 
 
-class RefundClaimFilter(filters.FilterSet):
-    state = filters.ChoiceFilter(choices=ClaimState.choices)
-    fiscal_year = filters.NumberFilter(
-        field_name="application__fiscal_year__year", help_text="Fiscal year (e.g. 2017)"
-    )
-    fiscal_year.field_class = forms.IntegerField
-    application = filters.NumberFilter(field_name="application_id", help_text="Application id")
-    application.field_class = forms.IntegerField
-
-    class Meta:
-        model = RefundClaim
-        fields = ["state", "fiscal_year", "application"]
-
-
-class RefundClaimViewSet(viewsets.GenericViewSet):
+@extend_schema_view(
+    list=extend_schema(
+        tags=_TAGS,
+        description="The refund claims the caller may see (providers: their organisations'), "
+        "open ones first, each with what is owed today.",
+    ),
+    retrieve=extend_schema(tags=_TAGS, responses={200: RefundClaimSerializer, 404: NOT_FOUND}),
+)
+class RefundClaimViewSet(VisibleViewSet):
     serializer_class = RefundClaimSerializer
     filterset_class = RefundClaimFilter
-    filter_backends = [filters.DjangoFilterBackend]
-    lookup_value_converter = "int"
     queryset = RefundClaim.objects.none()  # for the schema; get_queryset scopes each request
 
     def get_queryset(self):
@@ -68,45 +61,18 @@ class RefundClaimViewSet(viewsets.GenericViewSet):
             .prefetch_related("receipts__recorded_by")
         )
 
-    def get_object(self):
-        try:
-            return self.get_queryset().get(pk=self.kwargs["pk"])
-        except RefundClaim.DoesNotExist as exc:
-            raise NotFound() from exc
-
-    def _context(self):
+    def serializer_context(self):
         return {"request": self.request, "table": selectors.base_rate_table()}
 
     def _answer(self, claim, code=status.HTTP_200_OK):
-        fresh = self.get_queryset().get(pk=claim.pk)
-        return Response(RefundClaimSerializer(fresh, context=self._context()).data, status=code)
-
-    @extend_schema(
-        tags=_TAGS,
-        description="The refund claims the caller may see (providers: their organisations'), "
-        "open ones first, each with what is owed today.",
-    )
-    def list(self, request):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        data = RefundClaimSerializer(page, many=True, context=self._context()).data
-        return self.get_paginated_response(data)
-
-    @extend_schema(tags=_TAGS, responses={200: RefundClaimSerializer, 404: _NOT_FOUND})
-    def retrieve(self, request, pk=None):
-        return Response(RefundClaimSerializer(self.get_object(), context=self._context()).data)
+        return Response(self.serialize(self.load(claim.pk)), status=code)
 
     @extend_schema(
         tags=_TAGS,
         request=RefundReceivedSerializer,
-        responses={
-            201: RefundClaimSerializer,
-            200: RefundClaimSerializer,
-            400: _BAD,
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=action_responses(
+            RefundClaimSerializer, created=RefundClaimSerializer, bad=_BAD, forbidden=FORBIDDEN
+        ),
         description=(
             "Finance records a refund received (partial or full). It pays the interest accrued "
             "up to `received_on` first, then the amount claimed (§ 367 BGB); the answer's "
@@ -119,8 +85,7 @@ class RefundClaimViewSet(viewsets.GenericViewSet):
     )
     def received(self, request, pk=None):
         claim = self.get_object()
-        if not rules.may_record_refund(request.user, claim):
-            raise NotPermitted()
+        require(rules.may_record_refund(request.user, claim))
         key = idempotency_key(request, generate=True)
         data = validated(RefundReceivedSerializer, request)
         result = use_cases.record_refund(
@@ -140,13 +105,7 @@ class RefundClaimViewSet(viewsets.GenericViewSet):
     @extend_schema(
         tags=_TAGS,
         request=WaiveInterestSerializer,
-        responses={
-            200: RefundClaimSerializer,
-            400: _BAD,
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=action_responses(RefundClaimSerializer, bad=_BAD, forbidden=FORBIDDEN),
         description=(
             "The project office waives the interest with a reason (§ 49a Abs. 3 VwVfG): from "
             "today no interest is owed; interest already paid stays paid. With the principal "
@@ -155,8 +114,7 @@ class RefundClaimViewSet(viewsets.GenericViewSet):
     )
     def waive_interest(self, request, pk=None):
         claim = self.get_object()
-        if not rules.may_waive_interest(request.user, claim):
-            raise NotPermitted()
+        require(rules.may_waive_interest(request.user, claim))
         data = validated(WaiveInterestSerializer, request)
         waived = use_cases.waive_interest(claim=claim, by=request.user, reason=data["reason"])
         return self._answer(waived)

@@ -13,15 +13,12 @@ the body is looked at), 400 (field errors), 409 with the service's code (``not_r
 ``extension_decided``, ``revocation_open``).
 """
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import parsers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fund_manager.applications.models import Application
-from fund_manager.applications.selectors import application_detail
-from fund_manager.core.errors import NotPermitted
 from fund_manager.settlement.models import DueDateExtension
 from fund_manager.settlement.selectors import reports as selectors
 from workflows import settlement as use_cases
@@ -38,20 +35,16 @@ from ..serializers.reports import (
     ReportSettlementSerializer,
     UsageReportSerializer,
 )
-from ._common import validated
+from ._common import (
+    NOT_FOUND,
+    action_responses,
+    application_or_404,
+    require,
+    validated,
+    visible_or_404,
+)
 
 _TAGS = ["usage reports"]
-_NOT_FOUND = OpenApiResponse(description="Does not exist or is not visible to the caller.")
-_FORBIDDEN = OpenApiResponse(description="The caller's role may not do this.")
-_CONFLICT = OpenApiResponse(description="The state forbids this: {detail, code}.")
-_BAD = OpenApiResponse(description="Field errors.")
-
-
-def _application(request, pk):
-    try:
-        return application_detail(request.user, pk)
-    except Application.DoesNotExist as exc:
-        raise NotFound() from exc
 
 
 def _report(application, user):
@@ -61,18 +54,17 @@ def _report(application, user):
     return selectors.report_detail(user, report.pk)
 
 
+def _application_report(request, pk, may=None):
+    """(application, its report) as the caller sees them (404 for either), after
+    ``may(user, application)`` (403) when given."""
+    application = application_or_404(request, pk)
+    if may is not None:
+        require(may(request.user, application))
+    return application, _report(application, request.user)
+
+
 def _report_data(report):
     return UsageReportSerializer(report, context={"cost_check": selectors.cost_check(report)}).data
-
-
-def _require_filer(request, application):
-    if not selectors.may_file(request.user, application):
-        raise NotPermitted()
-
-
-def _require_reviewer(request, application):
-    if not selectors.may_review(request.user, application):
-        raise NotPermitted()
 
 
 def _plain(value):
@@ -85,14 +77,14 @@ def _plain(value):
 
 
 class UsageReportView(APIView):
-    @extend_schema(tags=_TAGS, responses={200: UsageReportSerializer, 404: _NOT_FOUND})
+    @extend_schema(tags=_TAGS, responses={200: UsageReportSerializer, 404: NOT_FOUND})
     def get(self, request, pk):
-        application = _application(request, pk)
-        return Response(_report_data(_report(application, request.user)))
+        _, report = _application_report(request, pk)
+        return Response(_report_data(report))
 
     def _save(self, request, pk, *, partial):
-        application = _application(request, pk)
-        _require_filer(request, application)
+        application = application_or_404(request, pk)
+        require(selectors.may_file(request.user, application))
         existed = selectors.report_of(application) is not None
         data = _plain(dict(validated(ReportInputSerializer, request)))
         use_cases.save_report(
@@ -112,14 +104,7 @@ class UsageReportView(APIView):
     @extend_schema(
         tags=_TAGS,
         request=ReportInputSerializer,
-        responses={
-            200: UsageReportSerializer,
-            201: UsageReportSerializer,
-            400: _BAD,
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=action_responses(UsageReportSerializer, created=UsageReportSerializer),
         description=(
             "The recipient writes its usage report (201 when it is created, 200 after). Each "
             "part sent replaces the stored one: `cost_lines` (one entry per line of the cost "
@@ -135,7 +120,7 @@ class UsageReportView(APIView):
     @extend_schema(
         tags=_TAGS,
         request=ReportInputSerializer,
-        responses={200: UsageReportSerializer, 400: _BAD, 403: _FORBIDDEN, 404: _NOT_FOUND},
+        responses=action_responses(UsageReportSerializer, conflict=None),
         description="Like POST; only the parts sent change.",
     )
     def patch(self, request, pk):
@@ -146,13 +131,7 @@ class SubmitReportView(APIView):
     @extend_schema(
         tags=_TAGS,
         request=None,
-        responses={
-            200: UsageReportSerializer,
-            400: _BAD,
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=action_responses(UsageReportSerializer),
         description=(
             "The recipient submits the report (application → `report_submitted`). 409 "
             "`payment_open` while a payment request is still requested, certified, ordered or "
@@ -161,9 +140,7 @@ class SubmitReportView(APIView):
         ),
     )
     def post(self, request, pk):
-        application = _application(request, pk)
-        _require_filer(request, application)
-        report = _report(application, request.user)
+        application, report = _application_report(request, pk, selectors.may_file)
         use_cases.submit_report(report=report, by=request.user)
         return Response(_report_data(_report(application, request.user)))
 
@@ -172,13 +149,7 @@ class ReviewReportView(APIView):
     @extend_schema(
         tags=_TAGS,
         request=ReportReviewSerializer,
-        responses={
-            200: ReportReviewResultSerializer,
-            400: _BAD,
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=action_responses(ReportReviewResultSerializer),
         description=(
             "The project office decides: `revision_requested` (with `note`) sends the report "
             "back; `accepted` states `eligible_costs` and settles the grant by the funding "
@@ -190,9 +161,7 @@ class ReviewReportView(APIView):
         ),
     )
     def post(self, request, pk):
-        application = _application(request, pk)
-        _require_reviewer(request, application)
-        report = _report(application, request.user)
+        application, report = _application_report(request, pk, selectors.may_review)
         data = validated(ReportReviewSerializer, request)
         _reviewed, settlement, revocation = use_cases.review_report(
             report=report,
@@ -217,19 +186,11 @@ class ReportAttachmentsView(APIView):
     @extend_schema(
         tags=_TAGS,
         request={"multipart/form-data": ReportAttachmentInputSerializer},
-        responses={
-            201: ReportAttachmentSerializer,
-            400: _BAD,
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=action_responses(created=ReportAttachmentSerializer),
         description="A receipt or other document of the report (PDF, images, office files).",
     )
     def post(self, request, pk):
-        application = _application(request, pk)
-        _require_filer(request, application)
-        report = _report(application, request.user)
+        _, report = _application_report(request, pk, selectors.may_file)
         data = validated(ReportAttachmentInputSerializer, request)
         attachment = use_cases.add_report_attachment(
             report=report, by=request.user, upload=data["file"], description=data["description"]
@@ -239,24 +200,17 @@ class ReportAttachmentsView(APIView):
 
 class ReportExtensionsView(APIView):
     @extend_schema(
-        tags=_TAGS, responses={200: ReportExtensionSerializer(many=True), 404: _NOT_FOUND}
+        tags=_TAGS, responses={200: ReportExtensionSerializer(many=True), 404: NOT_FOUND}
     )
     def get(self, request, pk):
-        application = _application(request, pk)
-        report = _report(application, request.user)
+        _, report = _application_report(request, pk)
         extensions = report.extensions.select_related("requested_by", "decided_by")
         return Response(ReportExtensionSerializer(extensions, many=True).data)
 
     @extend_schema(
         tags=_TAGS,
         request=ReportExtensionRequestSerializer,
-        responses={
-            201: ReportExtensionSerializer,
-            400: _BAD,
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=action_responses(created=ReportExtensionSerializer),
         description=(
             "The recipient asks for a later due date (after the current one, at most six "
             "months later) with a reason; the project office decides. 409 "
@@ -264,9 +218,7 @@ class ReportExtensionsView(APIView):
         ),
     )
     def post(self, request, pk):
-        application = _application(request, pk)
-        _require_filer(request, application)
-        report = _report(application, request.user)
+        _, report = _application_report(request, pk, selectors.may_file)
         data = validated(ReportExtensionRequestSerializer, request)
         extension = use_cases.request_extension(
             report=report,
@@ -281,25 +233,17 @@ class ExtensionDecisionView(APIView):
     @extend_schema(
         tags=_TAGS,
         request=ReportExtensionDecisionSerializer,
-        responses={
-            200: ReportExtensionSerializer,
-            400: _BAD,
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=action_responses(ReportExtensionSerializer),
         description=(
             "The project office grants (the due date moves, reminders start again) or refuses "
             "(`note` required) a request for a later due date."
         ),
     )
     def post(self, request, pk):
-        try:
-            extension = selectors.extension_detail(request.user, pk)
-        except DueDateExtension.DoesNotExist as exc:
-            raise NotFound() from exc
-        if not selectors.may_review(request.user, extension.report.application):
-            raise NotPermitted()
+        extension = visible_or_404(
+            selectors.extension_detail, request.user, pk, missing=DueDateExtension.DoesNotExist
+        )
+        require(selectors.may_review(request.user, extension.report.application))
         data = validated(ReportExtensionDecisionSerializer, request)
         decided = use_cases.decide_extension(
             extension=extension,
