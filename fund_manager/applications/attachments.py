@@ -5,11 +5,10 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from fund_manager.core.audit import log_action
-from fund_manager.core.errors import InvalidInput, NotPermitted
-from fund_manager.core.text import text_errors
+from fund_manager.core.errors import NotPermitted
 from policies import access
 
-from .files import validate_upload
+from .files import check_upload, store_upload
 from .models import Attachment
 from .services import lock_editable
 
@@ -18,10 +17,7 @@ def add_attachment(*, application, by, upload, description=""):
     """Store an uploaded document after checking its size and type (files.validate_upload)."""
     if not access.can_edit_content(by, application):
         raise NotPermitted(_("You may not add documents to this application."))
-    errors = text_errors(Attachment, {"description": description})
-    if errors:
-        raise InvalidInput(fields=errors)
-    content_type = validate_upload(upload)
+    content_type = check_upload(Attachment, upload, description)
     with transaction.atomic():
         locked = lock_editable(application)
         attachment = Attachment(
@@ -32,19 +28,9 @@ def add_attachment(*, application, by, upload, description=""):
             description=description,
             uploaded_by=by,
         )
-        attachment.file.save(upload.name, upload, save=False)
-        name = attachment.file.name
-        try:
-            attachment.save()
-            log_action(
-                obj=locked,
-                action="application.attachment_added",
-                by=by,
-                data={"file": attachment.original_name, "size": attachment.size},
-            )
-        except Exception:
-            attachment.file.storage.delete(name)
-            raise
+        store_upload(
+            attachment, upload, audit_obj=locked, action="application.attachment_added", by=by
+        )
     return attachment
 
 

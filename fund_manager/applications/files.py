@@ -6,7 +6,9 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from fund_manager.core.audit import log_action
 from fund_manager.core.errors import InvalidInput
+from fund_manager.core.text import text_errors
 
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc/.xls/.ppt
@@ -74,3 +76,32 @@ def validate_upload(upload) -> str:
             }
         )
     return content_type
+
+
+def check_upload(model, upload, description) -> str:
+    """The checks before an upload is stored as a ``model`` row: the description's length and
+    characters (``core.text.text_errors``), then size and type; returns the content type."""
+    errors = text_errors(model, {"description": description})
+    if errors:
+        raise InvalidInput(fields=errors)
+    return validate_upload(upload)
+
+
+def store_upload(attachment, upload, *, audit_obj, action, by):
+    """Save ``upload`` as the file of the unsaved ``attachment``, then the row and the audit
+    entry ``action`` on ``audit_obj``; if either fails the file is deleted again. Call it
+    inside the transaction that locked ``audit_obj``."""
+    attachment.file.save(upload.name, upload, save=False)
+    name = attachment.file.name
+    try:
+        attachment.save()
+        log_action(
+            obj=audit_obj,
+            action=action,
+            by=by,
+            data={"file": attachment.original_name, "size": attachment.size},
+        )
+    except Exception:
+        attachment.file.storage.delete(name)
+        raise
+    return attachment

@@ -10,15 +10,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from fund_manager.core.confirm import confirmed_form
 from fund_manager.core.confirm import summary_row as _row
-from fund_manager.core.errors import InvalidInput, NotPermitted
-from fund_manager.core.forms import add_domain_errors
 from fund_manager.core.money import ZERO
+from fund_manager.core.pages import action_page, visible_or_404
+from fund_manager.core.pages import short_date as _date
 from fund_manager.rounds.documents import latest_decided_item
 from policies import access
 from workflows import grants as use_cases
@@ -29,14 +29,7 @@ from .revocations import time_limit_of
 
 
 def _get_visible(request, pk):
-    try:
-        return selectors.application_detail(request.user, pk)
-    except Application.DoesNotExist as exc:
-        raise Http404 from exc
-
-
-def _date(value):
-    return formats.date_format(value, "SHORT_DATE_FORMAT")
+    return visible_or_404(Application, selectors.application_detail, request.user, pk)
 
 
 def _warn_time_limit(request, revocation):
@@ -50,16 +43,6 @@ def _warn_time_limit(request, revocation):
             )
             % {"days": limit.days_left, "date": _date(limit.last_day)},
         )
-
-
-def _refused(request, form, error):
-    if isinstance(error, NotPermitted):
-        raise PermissionDenied from error
-    if isinstance(error, InvalidInput):
-        add_domain_errors(form, error)
-        messages.error(request, _("Please correct the marked fields. Nothing was changed."))
-    else:
-        messages.error(request, str(error))
 
 
 def _revocation(request, pk, revocation_pk):
@@ -88,24 +71,23 @@ def _grant_action(
     labels), the summary to confirm, ``act(form)``; on success the message ``success`` (or
     ``success(result)``), ``then(result)``, and back to the application page."""
 
-    def done(result):
-        messages.success(request, success(result) if callable(success) else success)
+    def back(result):
         if then is not None:
             then(result)
-        return redirect("applications:detail", pk=application.pk)
+        return reverse("applications:detail", args=[application.pk])
 
     context = {"application": application, **page}
     if revocation is not None:
         context["revocation"] = revocation
-    return confirmed_form(
+    return action_page(
         request,
         form,
         act=act,
-        refused=lambda error: _refused(request, form, error),
+        success=success,
+        back=back,
         template="applications/grant_action.html",
         context=context,
         summary=summary,
-        done=done,
     )
 
 

@@ -15,7 +15,8 @@ from django.utils import translation
 from fund_manager.core.roles import Role
 
 
-def _applicant_addresses(application):
+def applicant_addresses(application) -> list[str]:
+    """The active provider members of the applicant organisation and its own address."""
     members = get_user_model().objects.filter(
         memberships__organisation_id=application.organisation_id,
         groups__name=Role.PROVIDER,
@@ -41,6 +42,12 @@ def _send(template, recipients, application, **context):
         + reverse("applications:detail", args=[application.pk]),
         **context,
     }
+    send_after_commit(template, recipients, context)
+
+
+def send_after_commit(template, recipients, context):
+    """Render ``emails/<template>_subject.txt`` and ``emails/<template>.txt`` in the site's
+    language and send them to ``recipients`` once the transaction has committed."""
 
     def send():
         with translation.override(settings.LANGUAGE_CODE):
@@ -52,15 +59,15 @@ def _send(template, recipients, application, **context):
 
 
 def changes_requested(application, note):
-    _send("changes_requested", _applicant_addresses(application), application, note=note)
+    _send("changes_requested", applicant_addresses(application), application, note=note)
 
 
 def ineligible(application, note):
-    _send("ineligible", _applicant_addresses(application), application, note=note)
+    _send("ineligible", applicant_addresses(application), application, note=note)
 
 
 def eligible(application, note):
-    _send("eligible", _applicant_addresses(application), application, note=note)
+    _send("eligible", applicant_addresses(application), application, note=note)
 
 
 def resubmitted(application):

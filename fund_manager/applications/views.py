@@ -1,17 +1,16 @@
 """Pages of the provider portal and the staff list. Thin: parse, call a service, show the result."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fund_manager.core.errors import DomainError, InvalidInput
 from fund_manager.core.forms import add_domain_errors
+from fund_manager.core.pages import form_errors_as_messages, page_of, visible_or_404
 from fund_manager.core.roles import Role, has_role, is_staff_reader
 from fund_manager.funds.selectors import current_fiscal_year
 from fund_manager.organisations.models import Organisation
@@ -26,15 +25,8 @@ from .forms import ApplicationForm, AttachmentForm, NoteForm, cost_item_formset
 from .models import Application, Attachment
 
 
-def _page(request, queryset):
-    return Paginator(queryset, settings.FM_PAGE_SIZE).get_page(request.GET.get("page"))
-
-
 def _get_visible(request, pk):
-    try:
-        return selectors.application_detail(request.user, pk)
-    except Application.DoesNotExist as exc:
-        raise Http404 from exc
+    return visible_or_404(Application, selectors.application_detail, request.user, pk)
 
 
 def _provider_organisations(user):
@@ -57,7 +49,7 @@ def my_applications(request):
     return render(
         request,
         "applications/my_list.html",
-        {"page_obj": _page(request, queryset), "waiting": waiting},
+        {"page_obj": page_of(request, queryset), "waiting": waiting},
     )
 
 
@@ -71,7 +63,7 @@ def staff_list(request):
     return render(
         request,
         "applications/staff_list.html",
-        {"filter": filterset, "page_obj": _page(request, queryset)},
+        {"filter": filterset, "page_obj": page_of(request, queryset)},
     )
 
 
@@ -271,9 +263,7 @@ def attachment_upload(request, pk):
     application = _get_visible(request, pk)
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        form_errors_as_messages(request, form)
         return redirect("applications:detail", pk=pk)
     try:
         attachments.add_attachment(

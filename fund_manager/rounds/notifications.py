@@ -6,30 +6,16 @@ The mail only announces the decision; the notice itself is the PDF behind the li
 """
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from fund_manager.applications.notifications import applicant_addresses, send_after_commit
 from fund_manager.core.money import format_amount
-from fund_manager.core.roles import Role
 
 from .models import ItemState, SteeringMember
-
-
-def applicant_addresses(application) -> list[str]:
-    """The active provider members of the applicant organisation and its own address."""
-    members = get_user_model().objects.filter(
-        memberships__organisation_id=application.organisation_id,
-        groups__name=Role.PROVIDER,
-        is_active=True,
-    )
-    addresses = {user.email for user in members if user.email}
-    if application.organisation.email:
-        addresses.add(application.organisation.email)
-    return sorted(addresses)
 
 
 def decided(item):
@@ -53,14 +39,7 @@ def decided(item):
         "notice_url": site + reverse("rounds_documents:notice", args=[application.pk]),
         "url": site + reverse("applications:detail", args=[application.pk]),
     }
-
-    def send():
-        with translation.override(settings.LANGUAGE_CODE):
-            subject = render_to_string("emails/decision_subject.txt", context)
-            body = render_to_string("emails/decision.txt", context)
-        send_mail(" ".join(subject.split()), body, None, recipients)
-
-    transaction.on_commit(send)
+    send_after_commit("decision", recipients, context)
 
 
 def _seat_holders(funding_round, *days):

@@ -3,31 +3,14 @@
 extension decided. Rendered in the site's language (German)."""
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
-from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 
-from fund_manager.core.roles import Role
-
-
-def _recipient_addresses(application):
-    members = get_user_model().objects.filter(
-        memberships__organisation_id=application.organisation_id,
-        groups__name=Role.PROVIDER,
-        is_active=True,
-    )
-    addresses = {user.email for user in members if user.email}
-    if application.organisation.email:
-        addresses.add(application.organisation.email)
-    return sorted(addresses)
+from fund_manager.applications.notifications import applicant_addresses, send_after_commit
 
 
 def _send(template, report, **context):
     application = report.application
-    recipients = _recipient_addresses(application)
+    recipients = applicant_addresses(application)
     if not recipients:
         return
     context = {
@@ -37,14 +20,7 @@ def _send(template, report, **context):
         + reverse("settlement:report_edit", args=[application.pk]),
         **context,
     }
-
-    def send():
-        with translation.override(settings.LANGUAGE_CODE):
-            subject = render_to_string(f"emails/{template}_subject.txt", context)
-            body = render_to_string(f"emails/{template}.txt", context)
-        send_mail(" ".join(subject.split()), body, None, recipients)
-
-    transaction.on_commit(send)
+    send_after_commit(template, recipients, context)
 
 
 def reminder(report, kind):

@@ -5,14 +5,12 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from fund_manager.core.confirm import confirmed_form
-from fund_manager.core.errors import InvalidInput, NotPermitted
-from fund_manager.core.forms import add_domain_errors
 from fund_manager.core.money import format_amount
+from fund_manager.core.pages import action_page, show_refusal
 from fund_manager.funds.models import FiscalYear
 
 from ..errors import InsufficientFunds
@@ -47,17 +45,17 @@ def number(value):
 
 def report(request, form, error):
     """Turn a service's refusal into form errors and a message; nothing was booked."""
-    if isinstance(error, NotPermitted):
-        raise PermissionDenied
-    if isinstance(error, InvalidInput):
-        add_domain_errors(form, error)
-        messages.error(request, _("Please correct the marked fields. Nothing was booked."))
-    elif isinstance(error, InsufficientFunds):
+    if isinstance(error, InsufficientFunds):
         # The service's message with the shortfall written as people read amounts.
         params = {**error.params, "shortfall": number(error.shortfall)}
         messages.error(request, str(error.message) % params)
     else:
-        messages.error(request, str(error))
+        show_refusal(
+            request,
+            form,
+            error,
+            invalid=_("Please correct the marked fields. Nothing was booked."),
+        )
 
 
 def booking_page(request, *, form, book, template, context, summary):
@@ -66,17 +64,13 @@ def booking_page(request, *, form, book, template, context, summary):
     ``book(form)`` calls the service and returns ``(message, url)`` for the redirect.
     """
 
-    def done(result):
-        message, url = result
-        messages.success(request, message)
-        return redirect(url)
-
-    return confirmed_form(
+    return action_page(
         request,
         form,
         act=book,
+        success=lambda result: result[0],
+        back=lambda result: result[1],
         refused=lambda error: report(request, form, error),
-        done=done,
         template=template,
         context=context,
         summary=summary,

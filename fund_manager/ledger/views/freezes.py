@@ -2,20 +2,15 @@
 ledger), freezing and lifting with a reason and a confirmation step (finance)."""
 
 from django import forms
-from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fund_manager.core.confirm import confirmed_form
 from fund_manager.core.confirm import summary_row as _row
-from fund_manager.core.errors import InvalidInput, NotPermitted
-from fund_manager.core.forms import Form, add_domain_errors
+from fund_manager.core.forms import Form
+from fund_manager.core.pages import action_page, page_of
 from fund_manager.funds.models import ActionField
 
 from .. import freezes
@@ -57,16 +52,6 @@ class LiftForm(Form):
     )
 
 
-def _refused(request, form, error):
-    if isinstance(error, NotPermitted):
-        raise PermissionDenied
-    if isinstance(error, InvalidInput):
-        add_domain_errors(form, error)
-        messages.error(request, _("Please correct the marked fields. Nothing was changed."))
-    else:
-        messages.error(request, str(error))
-
-
 @login_required
 def freeze_list(request, year_pk):
     require(request, VIEW)
@@ -74,13 +59,12 @@ def freeze_list(request, year_pk):
     queryset = SpendingFreeze.objects.filter(fiscal_year=year).select_related(
         "fiscal_year", "action_field", "frozen_by", "lifted_by"
     )
-    page_obj = Paginator(queryset, settings.FM_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "ledger/freeze_list.html",
         {
             "year": year,
-            "page_obj": page_obj,
+            "page_obj": page_of(request, queryset),
             "active": list(freezes.active_freezes(year).values()),
             "may_freeze": request.user.has_perm(FREEZE) and year.is_open,
             "may_lift": request.user.has_perm(FREEZE),
@@ -89,17 +73,13 @@ def freeze_list(request, year_pk):
 
 
 def _page(request, form, act, template, context, summary):
-    def done(result):
-        message, url = result
-        messages.success(request, message)
-        return redirect(url)
-
-    return confirmed_form(
+    """``act(form)`` returns ``(message, url)``."""
+    return action_page(
         request,
         form,
         act=act,
-        refused=lambda error: _refused(request, form, error),
-        done=done,
+        success=lambda result: result[0],
+        back=lambda result: result[1],
         template=template,
         context=context,
         summary=summary,

@@ -7,23 +7,19 @@ not act), shows the form, then a summary to confirm, and calls one use case of
 ``workflows.payments``. A refusal changes nothing and is shown as a message or field errors.
 """
 
-from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fund_manager.applications.models import Application
 from fund_manager.applications.selectors import application_detail
-from fund_manager.core.confirm import confirmed_form
 from fund_manager.core.confirm import summary_row as _row
-from fund_manager.core.errors import InvalidInput, NotPermitted
-from fund_manager.core.forms import add_domain_errors
+from fund_manager.core.pages import action_page, page_of, visible_or_404
+from fund_manager.core.pages import short_date as _date
 from fund_manager.core.roles import Role, has_role, is_staff_reader
 from fund_manager.rounds import services as round_services
 from policies import payments as rules
@@ -40,50 +36,25 @@ from ..forms import (
 from ..models import PaymentRequest
 
 
-def _date(value):
-    return formats.date_format(value, "SHORT_DATE_FORMAT") if value else "–"
-
-
 def _application(request, pk):
-    try:
-        return application_detail(request.user, pk)
-    except Application.DoesNotExist as exc:
-        raise Http404 from exc
+    return visible_or_404(Application, application_detail, request.user, pk)
 
 
 def _payment(request, pk):
-    try:
-        return selectors.payment_detail(request.user, pk)
-    except PaymentRequest.DoesNotExist as exc:
-        raise Http404 from exc
-
-
-def _refused(request, form, error):
-    if isinstance(error, NotPermitted):
-        raise PermissionDenied from error
-    if isinstance(error, InvalidInput):
-        add_domain_errors(form, error)
-        messages.error(request, _("Please correct the marked fields. Nothing was changed."))
-    else:
-        messages.error(request, str(error))
+    return visible_or_404(PaymentRequest, selectors.payment_detail, request.user, pk)
 
 
 def _action(request, form, *, application, act, success, summary, back, payment=None, **page):
     """Every action page: form, summary to confirm, the use case, back to ``back``."""
-
-    def done(result):
-        messages.success(request, success(result) if callable(success) else success)
-        return redirect(back)
-
-    return confirmed_form(
+    return action_page(
         request,
         form,
         act=act,
-        refused=lambda error: _refused(request, form, error),
+        success=success,
+        back=back,
         template="payments/request_action.html",
         context={"application": application, "payment": payment, "back": back, **page},
         summary=summary,
-        done=done,
     )
 
 
@@ -140,8 +111,16 @@ def new(request, pk):
     )
 
 
-def _back_to(payment):
-    return payment.get_absolute_url()
+def _payment_action(request, payment, form, **page):
+    """An action on one payment request: its page is where it goes back to."""
+    return _action(
+        request,
+        form,
+        application=payment.application,
+        payment=payment,
+        back=payment.get_absolute_url(),
+        **page,
+    )
 
 
 @login_required
@@ -150,11 +129,10 @@ def cancel(request, pk):
     if not rules.may_cancel(request.user, payment.application):
         raise PermissionDenied
     form = ReasonForm(request.POST or None)
-    return _action(
+    return _payment_action(
         request,
+        payment,
         form,
-        application=payment.application,
-        payment=payment,
         act=lambda form: use_cases.cancel_payment(
             payment=payment, by=request.user, reason=form.cleaned_data["reason"]
         ),
@@ -164,7 +142,6 @@ def cancel(request, pk):
             _row(_("Reason"), form.cleaned_data["reason"]),
         ],
         success=_("The payment request has been cancelled."),
-        back=_back_to(payment),
         title=_("Cancel the payment request"),
         intro=_("A cancelled request cannot be reopened; you can make a new one."),
         confirm_label=_("Cancel the request now"),
@@ -178,15 +155,13 @@ def certify(request, pk):
     if not rules.may_certify(request.user, payment.application.organisation_id):
         raise PermissionDenied
     form = ConfirmForm(request.POST or None)
-    return _action(
+    return _payment_action(
         request,
+        payment,
         form,
-        application=payment.application,
-        payment=payment,
         act=lambda form: use_cases.certify_payment(payment=payment, by=request.user),
         summary=lambda form: _payment_summary(payment),
         success=_("The request is certified as correct. Finance orders the payment next."),
-        back=_back_to(payment),
         title=_("Certify the payment request"),
         intro=_(
             "You confirm that the request is factually correct (sachlich richtig): the grant "
@@ -204,11 +179,10 @@ def order(request, pk):
     ):
         raise PermissionDenied
     form = ConfirmForm(request.POST or None)
-    return _action(
+    return _payment_action(
         request,
+        payment,
         form,
-        application=payment.application,
-        payment=payment,
         act=lambda form: use_cases.order_payment(payment=payment, by=request.user),
         summary=lambda form: _payment_summary(payment),
         success=lambda ordered: _(
@@ -216,7 +190,6 @@ def order(request, pk):
             "next export."
         )
         % {"number": ordered.document_number},
-        back=_back_to(payment),
         title=_("Order the payment"),
         intro=_(
             "You order the payment (Anordnung). It is exported to the city's finance system "
@@ -232,11 +205,10 @@ def reject(request, pk):
     if not rules.may_reject(request.user, payment.application.organisation_id):
         raise PermissionDenied
     form = ReasonForm(request.POST or None)
-    return _action(
+    return _payment_action(
         request,
+        payment,
         form,
-        application=payment.application,
-        payment=payment,
         act=lambda form: use_cases.reject_payment(
             payment=payment, by=request.user, reason=form.cleaned_data["reason"]
         ),
@@ -245,7 +217,6 @@ def reject(request, pk):
             _row(_("Reason"), form.cleaned_data["reason"]),
         ],
         success=_("The payment request has been rejected."),
-        back=_back_to(payment),
         title=_("Reject the payment request"),
         intro=_("The recipient sees the reason and can make a new request."),
         confirm_label=_("Reject now"),
@@ -357,8 +328,11 @@ def request_list(request):
         state = form.cleaned_data["state"] or None
         year = form.cleaned_data["year"]
     queryset = selectors.payment_list(request.user, state=state, fiscal_year=year)
-    page = Paginator(queryset, settings.FM_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "payments/request_list.html", {"form": form, "page_obj": page})
+    return render(
+        request,
+        "payments/request_list.html",
+        {"form": form, "page_obj": page_of(request, queryset)},
+    )
 
 
 urlpatterns = [

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fund_manager.applications.files import validate_upload
+from fund_manager.applications.files import check_upload, store_upload
 from fund_manager.applications.models import Application
 from fund_manager.core.audit import log_action
 from fund_manager.core.errors import InvalidInput, InvalidTransition, NotPermitted
@@ -397,10 +397,7 @@ def add_report_attachment(*, report, by, upload, description=""):
     application's attachments, ``applications.files.validate_upload``)."""
     application = report.application
     _require_filer(by, application)
-    errors = text_errors(ReportAttachment, {"description": description})
-    if errors:
-        raise InvalidInput(fields=errors)
-    content_type = validate_upload(upload)
+    content_type = check_upload(ReportAttachment, upload, description)
     with transaction.atomic():
         _lock_application(application)
         locked = _lock_report(report)
@@ -413,19 +410,7 @@ def add_report_attachment(*, report, by, upload, description=""):
             description=" ".join(description.split()),
             uploaded_by=by,
         )
-        attachment.file.save(upload.name, upload, save=False)
-        name = attachment.file.name
-        try:
-            attachment.save()
-            log_action(
-                obj=locked,
-                action="report.attachment_added",
-                by=by,
-                data={"file": attachment.original_name, "size": attachment.size},
-            )
-        except Exception:
-            attachment.file.storage.delete(name)
-            raise
+        store_upload(attachment, upload, audit_obj=locked, action="report.attachment_added", by=by)
     return attachment
 
 

@@ -7,21 +7,19 @@ Thin: each page checks who may see it, shows the form, then a summary to confirm
 the use case in ``workflows.refunds``; the services check role and state again.
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path
-from django.utils import formats, timezone
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fund_manager.core.confirm import confirmed_form
 from fund_manager.core.confirm import summary_row as _row
-from fund_manager.core.errors import InvalidInput, NotPermitted
+from fund_manager.core.errors import InvalidInput
 from fund_manager.core.forms import add_domain_errors
+from fund_manager.core.pages import action_page, page_of, visible_or_404
+from fund_manager.core.pages import short_date as _date
 from fund_manager.core.roles import is_staff_reader
 from policies import interest as interest_rules
 from workflows import refunds as use_cases
@@ -33,20 +31,7 @@ from ..services import claims as services
 
 
 def _claim(request, pk):
-    try:
-        return selectors.claim_detail(request.user, pk)
-    except RefundClaim.DoesNotExist as exc:
-        raise Http404 from exc
-
-
-def _refused(request, form, error):
-    if isinstance(error, NotPermitted):
-        raise PermissionDenied from error
-    if isinstance(error, InvalidInput):
-        add_domain_errors(form, error)
-        messages.error(request, _("Please correct the marked fields. Nothing was changed."))
-    else:
-        messages.error(request, str(error))
+    return visible_or_404(RefundClaim, selectors.claim_detail, request.user, pk)
 
 
 @login_required
@@ -61,7 +46,7 @@ def claim_list(request):
         year=filters.get("year"),
         query=filters.get("q") or None,
     ).prefetch_related("receipts")
-    page = Paginator(claims, settings.FM_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, claims)
     table = selectors.base_rate_table()
     today = timezone.localdate()
     rows = [
@@ -109,24 +94,16 @@ def claim_detail(request, pk):
     )
 
 
-def _date(value):
-    return formats.date_format(value, "SHORT_DATE_FORMAT")
-
-
 def _action(request, claim, form, *, act, summary, success, **page):
-    def done(result):
-        messages.success(request, success(result) if callable(success) else success)
-        return redirect("settlement:claim_detail", pk=claim.pk)
-
-    return confirmed_form(
+    return action_page(
         request,
         form,
         act=act,
-        refused=lambda error: _refused(request, form, error),
+        success=success,
+        back=reverse("settlement:claim_detail", args=[claim.pk]),
         template="settlement/claim_action.html",
         context={"claim": claim, "application": claim.application, **page},
         summary=summary,
-        done=done,
     )
 
 
@@ -260,9 +237,7 @@ def base_rates(request):
                 messages.success(request, _("The base rate was added."))
                 return redirect("settlement:base_rates")
         messages.error(request, _("Please correct the marked fields. Nothing was changed."))
-    page = Paginator(BaseRate.objects.order_by("-valid_from"), settings.FM_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = page_of(request, BaseRate.objects.order_by("-valid_from"))
     return render(
         request,
         "settlement/claim_base_rates.html",

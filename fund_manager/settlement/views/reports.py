@@ -7,15 +7,13 @@ Thin: each page checks who may see it, parses, calls one use case of
 changes nothing and is shown as a message or as field errors.
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,9 +21,15 @@ from fund_manager.applications.models import Application
 from fund_manager.applications.selectors import application_detail
 from fund_manager.core.confirm import confirmed_form
 from fund_manager.core.confirm import summary_row as _row
-from fund_manager.core.errors import DomainError, InvalidInput, NotPermitted
-from fund_manager.core.forms import add_domain_errors
+from fund_manager.core.errors import DomainError
 from fund_manager.core.money import ZERO
+from fund_manager.core.pages import (
+    form_errors_as_messages,
+    page_of,
+    show_refusal,
+    visible_or_404,
+)
+from fund_manager.core.pages import short_date as _date
 from fund_manager.core.roles import is_staff_reader
 from policies.funding import FundingType
 from workflows import settlement as use_cases
@@ -37,36 +41,15 @@ from ..services.reports import ACCEPTED
 
 
 def _application(request, pk):
-    try:
-        return application_detail(request.user, pk)
-    except Application.DoesNotExist as exc:
-        raise Http404 from exc
+    return visible_or_404(Application, application_detail, request.user, pk)
 
 
 def _report(request, pk):
-    try:
-        return selectors.report_detail(request.user, pk)
-    except UsageReport.DoesNotExist as exc:
-        raise Http404 from exc
-
-
-def _date(value):
-    return formats.date_format(value, "SHORT_DATE_FORMAT") if value else "–"
+    return visible_or_404(UsageReport, selectors.report_detail, request.user, pk)
 
 
 def _refused(request, form, error):
-    if isinstance(error, NotPermitted):
-        raise PermissionDenied from error
-    if isinstance(error, InvalidInput):
-        if form is not None:
-            add_domain_errors(form, error)
-        for field, field_messages in (error.fields or {}).items():
-            if form is None or field not in form.fields:
-                for message in field_messages:
-                    messages.error(request, message)
-        messages.error(request, _("Please correct the marked fields. Nothing was changed."))
-    else:
-        messages.error(request, str(error))
+    show_refusal(request, form, error, unknown_fields_as_messages=True)
 
 
 def _lines_input(report, *, add_receipt=None, remove_receipt=None, add_line=None, drop_line=None):
@@ -191,27 +174,47 @@ def report_edit(request, pk):
     )
 
 
+def _change(request, pk, act, success):
+    """A change posted from the report form: ``act()``, the message ``success`` or the
+    refusal, back to the form."""
+    try:
+        act()
+    except DomainError as error:
+        _refused(request, None, error)
+    else:
+        messages.success(request, success)
+    return redirect("settlement:report_edit", pk=pk)
+
+
+def _save_lines(request, application, report, success, **change):
+    """Save the report's cost lines with one ``change`` (see ``_lines_input``)."""
+    return _change(
+        request,
+        application.pk,
+        lambda: use_cases.save_report(
+            application=application,
+            by=request.user,
+            cost_lines=_lines_input(report, **change),
+        ),
+        success,
+    )
+
+
 @login_required
 @require_POST
 def receipt_add(request, pk):
     application, report = _editable_report(request, pk)
     form = forms.ReceiptForm(request.POST, lines=report.cost_lines.all())
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        form_errors_as_messages(request, form)
         return redirect("settlement:report_edit", pk=pk)
-    try:
-        use_cases.save_report(
-            application=application,
-            by=request.user,
-            cost_lines=_lines_input(report, add_receipt=form.cleaned_data),
-        )
-    except DomainError as error:
-        _refused(request, None, error)
-    else:
-        messages.success(request, _("The receipt has been added."))
-    return redirect("settlement:report_edit", pk=pk)
+    return _save_lines(
+        request,
+        application,
+        report,
+        _("The receipt has been added."),
+        add_receipt=form.cleaned_data,
+    )
 
 
 @login_required
@@ -220,17 +223,9 @@ def receipt_remove(request, pk, receipt_pk):
     application, report = _editable_report(request, pk)
     if not report.receipts.filter(pk=receipt_pk).exists():
         raise Http404
-    try:
-        use_cases.save_report(
-            application=application,
-            by=request.user,
-            cost_lines=_lines_input(report, remove_receipt=receipt_pk),
-        )
-    except DomainError as error:
-        _refused(request, None, error)
-    else:
-        messages.success(request, _("The receipt has been removed."))
-    return redirect("settlement:report_edit", pk=pk)
+    return _save_lines(
+        request, application, report, _("The receipt has been removed."), remove_receipt=receipt_pk
+    )
 
 
 @login_required
@@ -239,21 +234,11 @@ def line_add(request, pk):
     application, report = _editable_report(request, pk)
     form = forms.CostLineForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        form_errors_as_messages(request, form)
         return redirect("settlement:report_edit", pk=pk)
-    try:
-        use_cases.save_report(
-            application=application,
-            by=request.user,
-            cost_lines=_lines_input(report, add_line=form.cleaned_data),
-        )
-    except DomainError as error:
-        _refused(request, None, error)
-    else:
-        messages.success(request, _("The cost line has been added."))
-    return redirect("settlement:report_edit", pk=pk)
+    return _save_lines(
+        request, application, report, _("The cost line has been added."), add_line=form.cleaned_data
+    )
 
 
 @login_required
@@ -262,17 +247,9 @@ def line_remove(request, pk, line_pk):
     application, report = _editable_report(request, pk)
     if not report.cost_lines.filter(pk=line_pk, cost_item__isnull=True).exists():
         raise Http404
-    try:
-        use_cases.save_report(
-            application=application,
-            by=request.user,
-            cost_lines=_lines_input(report, drop_line=line_pk),
-        )
-    except DomainError as error:
-        _refused(request, None, error)
-    else:
-        messages.success(request, _("The cost line has been removed."))
-    return redirect("settlement:report_edit", pk=pk)
+    return _save_lines(
+        request, application, report, _("The cost line has been removed."), drop_line=line_pk
+    )
 
 
 @login_required
@@ -281,22 +258,19 @@ def attachment_upload(request, pk):
     _application_obj, report = _editable_report(request, pk)
     form = forms.AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        form_errors_as_messages(request, form)
         return redirect("settlement:report_edit", pk=pk)
-    try:
-        use_cases.add_report_attachment(
+    return _change(
+        request,
+        pk,
+        lambda: use_cases.add_report_attachment(
             report=report,
             by=request.user,
             upload=form.cleaned_data["file"],
             description=form.cleaned_data["description"],
-        )
-    except DomainError as error:
-        _refused(request, None, error)
-    else:
-        messages.success(request, _("The document has been uploaded."))
-    return redirect("settlement:report_edit", pk=pk)
+        ),
+        _("The document has been uploaded."),
+    )
 
 
 @login_required
@@ -304,13 +278,12 @@ def attachment_upload(request, pk):
 def attachment_remove(request, pk, attachment_pk):
     _application_obj, report = _editable_report(request, pk)
     attachment = get_object_or_404(ReportAttachment, pk=attachment_pk, report=report)
-    try:
-        use_cases.remove_report_attachment(attachment=attachment, by=request.user)
-    except DomainError as error:
-        _refused(request, None, error)
-    else:
-        messages.success(request, _("The document has been removed."))
-    return redirect("settlement:report_edit", pk=pk)
+    return _change(
+        request,
+        pk,
+        lambda: use_cases.remove_report_attachment(attachment=attachment, by=request.user),
+        _("The document has been removed."),
+    )
 
 
 @login_required
@@ -421,12 +394,11 @@ def report_list(request):
         queryset = queryset.filter(state=state)
     else:
         state = ""
-    page = Paginator(queryset, settings.FM_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "settlement/report_list.html",
         {
-            "page_obj": page,
+            "page_obj": page_of(request, queryset),
             "state": state,
             "states": [("overdue", _("Overdue")), *ReportState.choices],
             "today": timezone.localdate(),
@@ -565,10 +537,7 @@ def report_review(request, report_pk):
 
 @login_required
 def extension_decide(request, pk):
-    try:
-        extension = selectors.extension_detail(request.user, pk)
-    except DueDateExtension.DoesNotExist as exc:
-        raise Http404 from exc
+    extension = visible_or_404(DueDateExtension, selectors.extension_detail, request.user, pk)
     application = extension.report.application
     may_decide = selectors.may_review(request.user, application)
     if request.method == "POST" and not may_decide:
