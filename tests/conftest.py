@@ -7,6 +7,8 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import translation
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from fund_manager.core.roles import sync_roles
 from tests.factories import (
@@ -44,6 +46,20 @@ def office(db):
 @pytest.fixture
 def finance(db):
     return user_with_role("finance")
+
+
+@pytest.fixture
+def api():
+    """Returns a client acting as ``user`` (token authentication, as other systems use it)."""
+
+    def client_for(user=None):
+        client = APIClient()
+        if user is not None:
+            token, _created = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return client_for
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from fund_manager.core.models import AuditEntry
 from fund_manager.funds.models import FiscalYear
@@ -21,20 +19,6 @@ from tests.factories import (
     user_with_role,
 )
 from tests.rounds.conftest import build_setting
-
-
-@pytest.fixture
-def api():
-    """Returns a client acting as ``user`` (token authentication, as other systems use it)."""
-
-    def client_for(user=None):
-        client = APIClient()
-        if user is not None:
-            token, _created = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        return client
-
-    return client_for
 
 
 @pytest.fixture

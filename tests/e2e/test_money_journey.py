@@ -264,7 +264,7 @@ def test_money_journey(people, live_server, grant, tmp_path):
     checks.provider(provider, "application-paid")
 
     # --- The provider files the usage report (early: the project has not ended yet) ---------
-    provider.goto(f"/applications/{application.pk}/")
+    # Still on the application's page (checked just above): start the report from there.
     report_path = f"/settlement/applications/{application.pk}/report/"
     # No report yet: starting it is a POST (it creates the draft).
     provider.locator(f"main form[action='{report_path}start/'] button[type=submit]").click()

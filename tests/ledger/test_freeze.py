@@ -15,6 +15,7 @@ from fund_manager.ledger import freezes
 from fund_manager.ledger.models import SpendingFreeze, Transfer, TransferKind
 from fund_manager.rounds import services as round_services
 from fund_manager.rounds.models import RoundState
+from tests.conftest import module_data
 from tests.factories import (
     ActionFieldFactory,
     FiscalYearFactory,
@@ -118,10 +119,10 @@ def test_only_finance_freezes_and_lifts(year, finance, role):
 
 
 # --- closing a session ------------------------------------------------------------------------
-@pytest.fixture
+@module_data
 def session():
     """A session with one approved item (600.00 of 1,000.00 in the field "Sprache") and one
-    rejected, ready to close."""
+    rejected, ready to close (built once per module; what a test changes is rolled back)."""
     setting = build_setting(name="Sprache", code="sprache")
     approved, rejected = eligible_application(setting), eligible_application(setting)
     item_a, item_b = in_session(setting, approved, rejected)

@@ -21,7 +21,6 @@ from fund_manager.payments import confirmations
 from fund_manager.payments.confirmations import MalformedFile, Outcome
 from fund_manager.payments.models import (
     ConfirmationImport,
-    ExportBatch,
     PaymentRequest,
     PaymentState,
 )
@@ -32,6 +31,7 @@ from tests.factories import (
     force_state_with_approval,
     user_with_role,
 )
+from tests.payments.support import payment_as_is
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -42,35 +42,21 @@ def exported_payment(application, amount, document, *, state="exported", number=
     """Test setup: a payment request in ``state`` (the earlier steps are pay's and export's),
     created as it is; an exported one in a batch of its own."""
     number = number or application.payment_requests.count() + 1
-    batch = None
-    if state in ("exported", "paid"):
-        batch = ExportBatch.objects.create(
-            fiscal_year_id=application.fiscal_year_id,
-            batch_id=f"EX-{document}",
-            profile="default",
-            row_count=1,
-            control_total=D(amount),
-            created_by=by,
-            created_at=timezone.now(),
-        )
     now = timezone.now()
-    return PaymentRequest.objects.create(
-        application=application,
-        fiscal_year_id=application.fiscal_year_id,
+    return payment_as_is(
+        application,
+        amount,
+        state=state,
+        by=by,
         number=number,
         payment_key=f"{application.pk}-{number}",
-        amount=D(amount),
+        batch_id=f"EX-{document}",
         needed_by=timezone.localdate(),
-        declaration=True,
-        state=state,
-        requested_by=by,
-        requested_at=now,
         certified_by=by,
         certified_at=now,
         ordered_by=by,
         ordered_at=now,
         document_number=document,
-        batch=batch,
     )
 
 

@@ -130,47 +130,36 @@ def world():
     )
     first = approved(year, club, own_position, "3000.00", "VF-2017-0001", round_=round_, position=3)
     second = approved(year, city, plain, "1500.00", "VF-2017-0002", round_=round_, position=4)
-    common = {"certified_by": office, "ordered_by": finance}
-    payments = {
-        "a1": ordered_payment(
-            first,
-            "1000.00",
-            **common,
-            number=1,
-            document_number="2017-000001",
-            needed_by=datetime.date(2017, 5, 15),
-            ordered_at=at(2, 10, 30),
-        ),
-        "a2": ordered_payment(
-            first,
-            "500.50",
-            **common,
-            number=2,
-            document_number="2017-000002",
-            needed_by=datetime.date(2017, 6, 1),
-            ordered_at=at(3, 9, 5),
-        ),
-        "b1": ordered_payment(
-            second,
-            "1500.00",
-            **common,
-            number=1,
-            document_number="2017-000003",
-            needed_by=datetime.date(2017, 5, 20),
-            ordered_at=at(3, 11, 0),
-        ),
-        # Still waiting for the order: counts as a tranche, is not exported.
-        "a3": ordered_payment(
-            first,
-            "200.00",
-            certified_by=office,
-            ordered_by=None,
-            number=3,
-            state=PaymentState.CERTIFIED,
-            document_number=None,
-            ordered_at=None,
-        ),
+    # key: (application, amount, number, document number, needed by, ordered at)
+    orders = {
+        "a1": (first, "1000.00", 1, "2017-000001", datetime.date(2017, 5, 15), at(2, 10, 30)),
+        "a2": (first, "500.50", 2, "2017-000002", datetime.date(2017, 6, 1), at(3, 9, 5)),
+        "b1": (second, "1500.00", 1, "2017-000003", datetime.date(2017, 5, 20), at(3, 11, 0)),
     }
+    payments = {
+        key: ordered_payment(
+            application,
+            amount,
+            certified_by=office,
+            ordered_by=finance,
+            number=number,
+            document_number=document,
+            needed_by=needed_by,
+            ordered_at=ordered_at,
+        )
+        for key, (application, amount, number, document, needed_by, ordered_at) in orders.items()
+    }
+    # Still waiting for the order: counts as a tranche, is not exported.
+    payments["a3"] = ordered_payment(
+        first,
+        "200.00",
+        certified_by=office,
+        ordered_by=None,
+        number=3,
+        state=PaymentState.CERTIFIED,
+        document_number=None,
+        ordered_at=None,
+    )
     return {
         "finance": finance,
         "office": office,

@@ -20,6 +20,7 @@ from fund_manager.payments.services import PaymentError
 from fund_manager.rounds import services as round_services
 from fund_manager.rounds.models import AgendaItem, FundingRound, ItemState, RoundState
 from policies.periods import add_months
+from tests.conftest import module_data
 from tests.factories import (
     ActionFieldFactory,
     ApplicationFactory,
@@ -88,8 +89,10 @@ def approved_grant(
     return application, provider
 
 
-@pytest.fixture
+@module_data
 def grant():
+    """(application, provider): approved_grant(), built once per module (what a test changes
+    is rolled back after it)."""
     return approved_grant()
 
 

@@ -15,6 +15,7 @@ from fund_manager.applications.models import State
 from fund_manager.core.models import AuditEntry
 from fund_manager.ledger.models import SpendingFreeze
 from fund_manager.payments.models import PaymentRequest
+from tests.conftest import module_data
 from tests.factories import user_with_role
 from tests.payments.test_requests import approved_grant, fresh, request, snapshot
 from workflows import payments as use_cases
@@ -47,8 +48,10 @@ def action_url(payment, name):
     return reverse(f"api:payment-request-{name}", args=[payment.pk])
 
 
-@pytest.fixture
+@module_data
 def grant():
+    """(application, provider): approved_grant(), built once per module (what a test changes
+    is rolled back after it)."""
     return approved_grant()
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from fund_manager.applications.models import State
 from fund_manager.payments.models import PaymentRequest, PaymentState
+from tests.conftest import module_data
 from tests.factories import user_with_role
 from tests.payments.test_requests import approved_grant, fresh, request
 from workflows import payments as use_cases
@@ -27,8 +28,10 @@ def client_for(user):
     return client
 
 
-@pytest.fixture
+@module_data
 def grant():
+    """(application, provider): approved_grant(), built once per module (what a test changes
+    is rolled back after it)."""
     return approved_grant()
 
 

@@ -6,13 +6,12 @@ import datetime
 from decimal import Decimal as D
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from fund_manager.core.models import AuditEntry
 from fund_manager.ledger.models import Transfer
 from fund_manager.organisations.models import Membership
 from fund_manager.settlement.models import RefundClaim, RefundReceipt
+from tests.conftest import module_data
 from tests.factories import user_with_role
 from tests.settlement.claim_helpers import assert_clean, revoke, running_grant
 
@@ -21,24 +20,12 @@ pytestmark = pytest.mark.django_db
 TODAY = datetime.date.today()
 
 
-@pytest.fixture
-def api():
-    """A client acting as ``user`` by token (as tests/api/conftest.py's)."""
-
-    def client_for(user=None):
-        client = APIClient()
-        if user is not None:
-            token, _created = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        return client
-
-    return client_for
-
-
-@pytest.fixture
-def claim(office):
+@module_data
+def claim():
+    """The running grant revoked to 400.00 after 1,000.00 were paid: a claim of 600.00 (built
+    once per module; each test's requests are rolled back after it)."""
     application = running_grant()
-    revoke(application, office, to="400.00")
+    revoke(application, user_with_role("project_office"), to="400.00")
     return RefundClaim.objects.get(application=application)
 
 
@@ -82,10 +69,18 @@ def test_a_provider_sees_only_its_own_claims(api, claim):
     assert api().get("/api/v1/refund-claims/").status_code == 401
 
 
+def _receive(client, claim, amount, key):
+    return client.post(
+        _url(claim, "received"),
+        {"amount": amount, "received_on": TODAY.isoformat()},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+
+
 def test_finance_records_a_refund_once_per_key(api, claim):
     client = api(user_with_role("finance"))
-    body = {"amount": "250.00", "received_on": TODAY.isoformat()}
-    first = client.post(_url(claim, "received"), body, format="json", HTTP_IDEMPOTENCY_KEY="r-1")
+    first = _receive(client, claim, "250.00", "r-1")
     assert first.status_code == 201
     data = first.json()
     assert data["last_receipt"]["interest_part"] == "0.00"
@@ -93,31 +88,16 @@ def test_finance_records_a_refund_once_per_key(api, claim):
     assert data["outstanding"]["principal_open"] == "350.00"
     assert first["Idempotency-Key"] == "r-1"
     before = _state()
-    again = client.post(_url(claim, "received"), body, format="json", HTTP_IDEMPOTENCY_KEY="r-1")
+    again = _receive(client, claim, "250.00", "r-1")
     assert again.status_code == 200
     assert _state() == before
-    other = client.post(
-        _url(claim, "received"),
-        {"amount": "1.00", "received_on": TODAY.isoformat()},
-        format="json",
-        HTTP_IDEMPOTENCY_KEY="r-1",
-    )
+    other = _receive(client, claim, "1.00", "r-1")
     assert other.status_code == 409
     assert other.json()["code"] == "idempotency_conflict"
-    rest = client.post(
-        _url(claim, "received"),
-        {"amount": "350.00", "received_on": TODAY.isoformat()},
-        format="json",
-        HTTP_IDEMPOTENCY_KEY="r-2",
-    )
+    rest = _receive(client, claim, "350.00", "r-2")
     assert rest.status_code == 201
     assert rest.json()["state"] == "settled"
-    settled = client.post(
-        _url(claim, "received"),
-        {"amount": "1.00", "received_on": TODAY.isoformat()},
-        format="json",
-        HTTP_IDEMPOTENCY_KEY="r-3",
-    )
+    settled = _receive(client, claim, "1.00", "r-3")
     assert settled.status_code == 409
     assert settled.json()["code"] == "claim_settled"
     assert_clean()

@@ -10,6 +10,7 @@ from django.test import Client
 
 from fund_manager.organisations.models import Membership
 from fund_manager.settlement.models import BaseRate, ClaimState, RefundClaim, RefundReceipt
+from tests.conftest import module_data
 from tests.factories import user_with_role
 from tests.settlement.claim_helpers import assert_clean, revoke, running_grant
 from workflows import refunds
@@ -19,10 +20,12 @@ pytestmark = pytest.mark.django_db
 TODAY = datetime.date.today()
 
 
-@pytest.fixture
-def claim(office):
+@module_data
+def claim():
+    """A claim of 600.00 (the running grant revoked to 400.00), built once per module (what a
+    test changes is rolled back after it)."""
     application = running_grant()
-    revoke(application, office, to="400.00")
+    revoke(application, user_with_role("project_office"), to="400.00")
     return RefundClaim.objects.get(application=application)
 
 

@@ -9,7 +9,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from fund_manager.settlement.models import DueDateExtension, UsageReport
-from tests.factories import user_with_role
+from tests.conftest import module_data
+from tests.factories import OrganisationFactory, provider_user, user_with_role
 from tests.settlement.test_report_support import TODAY, grant_in_payment, payment
 
 pytestmark = pytest.mark.django_db
@@ -22,11 +23,41 @@ def client(user):
     return api
 
 
-@pytest.fixture
-def grant(provider, organisation, office):
+@module_data
+def world():
+    """The recipient, the office and the grant in payment, built once per module (each test's
+    changes are rolled back after it)."""
+    organisation = OrganisationFactory()
+    provider = provider_user(organisation)
+    office = user_with_role("project_office")
     application = grant_in_payment(provider, organisation, office=office)
     application.paid = payment(application, "1000.00")
-    return application
+    return {
+        "organisation": organisation,
+        "provider": provider,
+        "office": office,
+        "grant": application,
+    }
+
+
+@pytest.fixture
+def organisation(world):
+    return world["organisation"]
+
+
+@pytest.fixture
+def provider(world):
+    return world["provider"]
+
+
+@pytest.fixture
+def office(world):
+    return world["office"]
+
+
+@pytest.fixture
+def grant(world):
+    return world["grant"]
 
 
 def url(grant, tail=""):

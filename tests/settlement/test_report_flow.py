@@ -1,15 +1,13 @@
 """The usage report's use cases (workflows.settlement): writing, submitting, the review with
-its settlement, the revision round trip, extensions, the daily jobs. The ledger verifies
-clean after every test (tests/conftest.py)."""
+its settlement, the revision round trip, extensions (the daily jobs: test_report_jobs.py).
+The ledger verifies clean after every test (tests/conftest.py)."""
 
 import datetime
-import io
 from decimal import Decimal as D
 
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from viewflow.workflow.status import PROCESS, STATUS
 
 from fund_manager.applications.models import Revocation
@@ -24,7 +22,13 @@ from fund_manager.settlement.models import (
     UsageReport,
 )
 from fund_manager.settlement.selectors import reports as selectors
-from tests.factories import force_state, user_with_role
+from tests.conftest import module_data
+from tests.factories import (
+    OrganisationFactory,
+    force_state,
+    provider_user,
+    user_with_role,
+)
 from tests.settlement.test_report_support import (
     TODAY,
     complete_report,
@@ -40,13 +44,44 @@ from workflows.models import ApplicationProcess
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def grant(provider, organisation, office):
-    """Costs 1,500.00, own funds 300.00: approved and committed 1,200.00 (deficit);
-    1,000.00 paid."""
+@module_data
+def world():
+    """The recipient, the office and the grant, built once per module (each test's changes are
+    rolled back after it). The daily jobs, which look at every grant, are in
+    test_report_jobs.py."""
+    organisation = OrganisationFactory()
+    provider = provider_user(organisation)
+    office = user_with_role("project_office")
     application = grant_in_payment(provider, organisation, office=office)
     payment(application, "1000.00")
-    return application
+    return {
+        "organisation": organisation,
+        "provider": provider,
+        "office": office,
+        "grant": application,
+    }
+
+
+@pytest.fixture
+def organisation(world):
+    return world["organisation"]
+
+
+@pytest.fixture
+def provider(world):
+    return world["provider"]
+
+
+@pytest.fixture
+def office(world):
+    return world["office"]
+
+
+@pytest.fixture
+def grant(world):
+    """Costs 1,500.00, own funds 300.00: approved and committed 1,200.00 (deficit);
+    1,000.00 paid."""
+    return world["grant"]
 
 
 def balance(application, kind):
@@ -496,83 +531,9 @@ def test_only_the_office_decides_an_extension(grant, provider, other_provider):
 
 
 # --- the daily jobs -------------------------------------------------------------------------------
-def test_mark_reports_due(provider, organisation, office):
-    ended = grant_in_payment(provider, organisation, office=office, with_process=False)
-    running = grant_in_payment(
-        provider,
-        organisation,
-        office=office,
-        with_process=False,
-        end_date=TODAY + datetime.timedelta(days=5),
-    )
-    out = io.StringIO()
-    call_command("mark_reports_due", stdout=out)
-    assert "1 usage report(s) due." in out.getvalue()
-    ended.refresh_from_db()
-    running.refresh_from_db()
-    assert (ended.state, running.state) == ("report_due", "in_payment")
-    report = UsageReport.objects.get(application=ended)
-    assert report.due_on == flows.rules.due_date(ended.end_date, ended.fund.proof_of_use_months)
-    assert report.cost_lines.count() == 2
-    assert flows.mark_reports_due() == []  # idempotent
-    assert not UsageReport.objects.filter(application=running).exists()
-
-
-def test_mark_reports_due_keeps_a_draft_started_early(provider, organisation, office):
-    application = grant_in_payment(provider, organisation, office=office, with_process=False)
-    draft = flows.save_report(application=application, by=provider, narrative="früh begonnen")
-    [report] = flows.mark_reports_due()
-    assert report.pk == draft.pk
-    assert UsageReport.objects.get(pk=draft.pk).narrative == "früh begonnen"
-
-
-def test_reminders_are_sent_once_before_and_once_after(
-    provider, organisation, office, django_capture_on_commit_callbacks
-):
-    application = grant_in_payment(provider, organisation, office=office, with_process=False)
-    [report] = flows.mark_reports_due()
-    mail.outbox.clear()
-    before = report.due_on - datetime.timedelta(days=14)
-    after = report.due_on + datetime.timedelta(days=1)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert flows.send_report_reminders(today=before - datetime.timedelta(days=1)) == []
-        sent = flows.send_report_reminders(today=before)
-        assert [(r.pk, kind) for r, kind in sent] == [(report.pk, "before")]
-        assert flows.send_report_reminders(today=before + datetime.timedelta(days=1)) == []
-        assert flows.send_report_reminders(today=report.due_on) == []
-        assert [kind for _r, kind in flows.send_report_reminders(today=after)] == ["after"]
-        assert flows.send_report_reminders(today=after + datetime.timedelta(days=7)) == []
-    report.refresh_from_db()
-    assert (report.reminded_before_on, report.reminded_after_on) == (before, after)
-    assert len(mail.outbox) == 2
-    assert application.title in mail.outbox[0].body
-    assert (
-        "usage report" in mail.outbox[1].subject.lower()
-        or "Verwendungsnachweis" in mail.outbox[1].subject
-    )
-    assert AuditEntry.objects.filter(action__startswith="report.reminder_").count() == 2
-
-
 def test_no_reminder_for_a_submitted_report(grant, provider):
     report = submitted_report(grant, provider)
     assert flows.send_report_reminders(today=report.due_on + datetime.timedelta(days=1)) == []
-
-
-def test_send_report_reminders_command(provider, organisation, office):
-    grant_in_payment(
-        provider,
-        organisation,
-        office=office,
-        with_process=False,
-        end_date=TODAY - datetime.timedelta(days=200),
-    )
-    flows.mark_reports_due()
-    out = io.StringIO()
-    call_command("send_report_reminders", stdout=out)
-    assert "1 reminder(s) sent." in out.getvalue()
-    out = io.StringIO()
-    call_command("send_report_reminders", stdout=out)
-    assert "0 reminder(s) sent." in out.getvalue()
 
 
 def test_a_dropped_refund_hearing_lets_the_office_close_the_grant(grant, provider, office):

@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from fund_manager.settlement.models import DueDateExtension, UsageReport
-from tests.factories import user_with_role
+from tests.conftest import module_data
+from tests.factories import OrganisationFactory, provider_user, user_with_role
 from tests.settlement.test_report_support import (
     TODAY,
     complete_report,
@@ -21,11 +22,41 @@ from workflows import settlement as flows
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def grant(provider, organisation, office):
+@module_data
+def world():
+    """The recipient, the office and the grant in payment, built once per module (what a test
+    changes is rolled back after it)."""
+    organisation = OrganisationFactory()
+    provider = provider_user(organisation)
+    office = user_with_role("project_office")
     application = grant_in_payment(provider, organisation, office=office)
     payment(application, "1000.00")
-    return application
+    return {
+        "organisation": organisation,
+        "provider": provider,
+        "office": office,
+        "grant": application,
+    }
+
+
+@pytest.fixture
+def organisation(world):
+    return world["organisation"]
+
+
+@pytest.fixture
+def provider(world):
+    return world["provider"]
+
+
+@pytest.fixture
+def office(world):
+    return world["office"]
+
+
+@pytest.fixture
+def grant(world):
+    return world["grant"]
 
 
 def test_the_recipient_writes_adds_receipts_and_submits(client, grant, provider):

@@ -10,13 +10,13 @@ from decimal import Decimal
 from django.utils import timezone
 
 from fund_manager.ledger import services as ledger
-from fund_manager.payments.models import ExportBatch, PaymentRequest
 from tests.factories import (
     ApplicationFactory,
     force_state,
     force_state_with_approval,
     user_with_role,
 )
+from tests.payments.support import payment_as_is
 from workflows import services as use_cases
 from workflows import settlement as flows
 
@@ -69,30 +69,15 @@ def payment(application, amount, *, state="paid", by=None, paid_on=None):
     """A payment request in ``state``; a paid one is booked committed → disbursed."""
     by = by or user_with_role("finance")
     number = application.payment_requests.count() + 1
-    batch = None
-    if state in ("exported", "paid"):
-        batch = ExportBatch.objects.create(
-            fiscal_year_id=application.fiscal_year_id,
-            batch_id=f"EX-T-{application.pk}-{number}",
-            profile="default",
-            row_count=1,
-            control_total=D(amount),
-            created_by=by,
-            created_at=timezone.now(),
-        )
-    now = timezone.now()
-    request = PaymentRequest.objects.create(
-        application=application,
-        fiscal_year_id=application.fiscal_year_id,
+    request = payment_as_is(
+        application,
+        amount,
+        state=state,
+        by=by,
         number=number,
         payment_key=f"T{application.pk}-{number}",
-        amount=D(amount),
+        batch_id=f"EX-T-{application.pk}-{number}",
         needed_by=TODAY,
-        declaration=True,
-        state=state,
-        requested_by=by,
-        requested_at=now,
-        batch=batch,
         paid_on=(paid_on or TODAY - datetime.timedelta(days=60)) if state == "paid" else None,
     )
     if state == "paid":
