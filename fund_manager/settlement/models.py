@@ -10,13 +10,13 @@ import uuid
 from pathlib import PurePath
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from fund_manager.applications.models import private_storage
 from fund_manager.core.money import ZERO, MoneyField
 from fund_manager.core.text import LONG_TEXT, MEDIUM_TEXT
 
@@ -191,10 +191,6 @@ class Receipt(models.Model):
 def report_attachment_path(instance, filename):
     suffix = PurePath(filename).suffix.lower()
     return f"reports/{instance.report_id}/{uuid.uuid4().hex}{suffix}"
-
-
-def private_storage():
-    return storages["private"]
 
 
 class ReportAttachment(models.Model):

@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 import django_fsm
+import fund_manager.applications.models
 import fund_manager.core.money
 import fund_manager.settlement.models
 from decimal import Decimal
@@ -135,7 +136,7 @@ class Migration(migrations.Migration):
             name='ReportAttachment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(storage=fund_manager.settlement.models.private_storage, upload_to=fund_manager.settlement.models.report_attachment_path, verbose_name='file')),
+                ('file', models.FileField(storage=fund_manager.applications.models.private_storage, upload_to=fund_manager.settlement.models.report_attachment_path, verbose_name='file')),
                 ('original_name', models.CharField(max_length=255, verbose_name='file name')),
                 ('content_type', models.CharField(max_length=100, verbose_name='file type')),
                 ('size', models.PositiveIntegerField(verbose_name='size in bytes')),
