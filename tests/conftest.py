@@ -122,6 +122,7 @@ def _ledger_stays_sound(request):
     from fund_manager.applications.ledger_check import verify_applications
     from fund_manager.funds.models import FiscalYear
     from fund_manager.ledger.verification import verify_year
+    from fund_manager.payments.ledger_check import verify_payments
 
     problems = [
         problem
@@ -135,6 +136,9 @@ def _ledger_stays_sound(request):
     if not request.node.get_closest_marker("applications_unchecked"):
         problems = verify_applications().problems
         assert not problems, problems
+    # Every paid payment has its disbursement booking, and no other payment has one (issue 11).
+    problems = verify_payments()
+    assert not problems, problems
 
 
 # --- data built once per module (issue 9, defect 19) -------------------------------------------

@@ -62,6 +62,7 @@ from fund_manager.ledger.bookings import AccountRef, Booking
 from fund_manager.ledger.models import Account, AccountKind, TransferKind
 from fund_manager.ledger.posting import post_transfers
 
+from .ledger_check import disbursement_key
 from .models import ConfirmationImport, PaymentRequest, PaymentState
 
 PERMISSION = "payments.confirm_payments"
@@ -734,7 +735,7 @@ def _book(confirmed, by):
                 amount=payment.amount,
                 kind=TransferKind.DISBURSEMENT,
                 reason=reason.replace("%(document)s", payment.document_number),
-                idempotency_key=f"payment:{payment.pk}:disbursed",
+                idempotency_key=disbursement_key(payment),
                 application=applications[application_id],
                 business_reference=payment.document_number,
             )

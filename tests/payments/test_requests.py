@@ -13,8 +13,10 @@ from django.utils import timezone
 from fund_manager.applications.models import Application, State
 from fund_manager.core.errors import InvalidInput, NotPermitted
 from fund_manager.core.models import AuditEntry
+from fund_manager.ledger import services as ledger
 from fund_manager.ledger.freezes import SpendingFrozen
 from fund_manager.ledger.models import Account, AccountKind, SpendingFreeze
+from fund_manager.payments.ledger_check import disbursement_key
 from fund_manager.payments.models import ExportBatch, PaymentRequest, PaymentState
 from fund_manager.payments.services import PaymentError
 from fund_manager.rounds import services as round_services
@@ -411,6 +413,15 @@ def _to_state(payment, state, office, finance):
             created_at=timezone.now(),
         )
         PaymentRequest.objects.filter(pk=payment.pk).update(state=state, batch=batch)
+    if state == "paid":
+        # The confirmation books the payment with it (payments.ledger_check).
+        ledger.disburse(
+            application=payment.application,
+            amount=payment.amount,
+            by=finance,
+            idempotency_key=disbursement_key(payment),
+            reason="Zahlung bestätigt",
+        )
     return fresh(payment)
 
 

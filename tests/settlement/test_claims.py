@@ -22,6 +22,7 @@ from fund_manager.ledger.models import Account, AccountKind, Transfer, TransferK
 from fund_manager.ledger.posting import post_transfer
 from fund_manager.ledger.verification import verify_ledger
 from fund_manager.organisations.models import Membership
+from fund_manager.payments.ledger_check import disbursement_key
 from fund_manager.payments.models import ExportBatch
 from fund_manager.settlement.models import (
     BaseRate,
@@ -381,7 +382,12 @@ def test_a_claim_never_exceeds_what_waspaid(running):
 
 
 # --- late use (§ 49a Abs. 4) --------------------------------------------------------------------
-def test_interest_for_late_use_is_fixed_with_the_claim_and_paid_first(running, office, finance):
+def test_interest_for_late_use_is_fixed_with_the_claim_and_paid_first(office, finance):
+    # The grant of ``running`` (1,134.56 approved), its 1,000.00 paid as two confirmed payments,
+    # each booked under its own key as the confirmation import books it.
+    field = field_of()
+    running = approved_application(year=year_of(2026, field), field=field)
+    force_state(running, "in_payment")
     office_user = user_with_role("project_office")
     batch = ExportBatch.objects.create(
         fiscal_year=running.fiscal_year,
@@ -392,24 +398,26 @@ def test_interest_for_late_use_is_fixed_with_the_claim_and_paid_first(running, o
         created_by=finance,
         created_at=timezone.now(),
     )
-    early = ordered_payment(
-        running,
-        "400.00",
-        certified_by=office_user,
-        ordered_by=finance,
-        state="paid",
-        batch=batch,
-        paid_on=d(2026, 1, 15),
+    early, late = (
+        ordered_payment(
+            running,
+            amount,
+            certified_by=office_user,
+            ordered_by=finance,
+            state="paid",
+            batch=batch,
+            paid_on=d(2026, 1, 15),
+        )
+        for amount in ("400.00", "600.00")
     )
-    late = ordered_payment(
-        running,
-        "600.00",
-        certified_by=office_user,
-        ordered_by=finance,
-        state="paid",
-        batch=batch,
-        paid_on=d(2026, 1, 15),
-    )
+    for payment in (early, late):
+        ledger.disburse(
+            application=running,
+            amount=payment.amount,
+            by=finance,
+            idempotency_key=disbursement_key(payment),
+            reason="Auszahlung",
+        )
     report = UsageReport.objects.create(application=running, due_on=d(2026, 12, 31))
     PaymentUse.objects.create(report=report, payment=early, spent_on=d(2026, 3, 15))
     PaymentUse.objects.create(report=report, payment=late, spent_on=d(2026, 5, 15))

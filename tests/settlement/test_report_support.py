@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from fund_manager.ledger import services as ledger
+from fund_manager.payments.ledger_check import disbursement_key
 from tests.factories import (
     ApplicationFactory,
     force_state,
@@ -85,7 +86,7 @@ def payment(application, amount, *, state="paid", by=None, paid_on=None):
             application=application,
             amount=D(amount),
             by=by,
-            idempotency_key=f"test:payment:{request.pk}:disbursed",
+            idempotency_key=disbursement_key(request),
             reason="Zahlung bestätigt",
         )
     return request

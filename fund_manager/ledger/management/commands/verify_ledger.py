@@ -8,6 +8,7 @@ from fund_manager.applications.ledger_check import verify_applications
 from fund_manager.applications.models import Application
 from fund_manager.ledger.models import Transfer
 from fund_manager.ledger.verification import verify_ledger
+from fund_manager.payments.ledger_check import verify_payments
 
 
 class Command(BaseCommand):
@@ -16,7 +17,8 @@ class Command(BaseCommand):
         "(sum zero, no negative account but budget, materialised = recomputed, reversals, "
         "hash chain), then cross-check every application with the ledger over all years "
         "(open commitment = committed - released - disbursed; only approved applications hold "
-        "one; every approval has one). Exits 1 on any violation."
+        "one; every approval has one), and every paid payment with its disbursement booking. "
+        "Exits 1 on any violation."
     )
 
     def add_arguments(self, parser):
@@ -73,5 +75,21 @@ class Command(BaseCommand):
                     % {"count": check.checked}
                 )
             )
+        # Quiet when they agree: the applications' line above already counts the approvals.
+        payment_problems = verify_payments()
+        if payment_problems:
+            failed = True
+            self.stdout.write(
+                self.style.ERROR(
+                    ngettext(
+                        "Payments: %(count)s problem",
+                        "Payments: %(count)s problems",
+                        len(payment_problems),
+                    )
+                    % {"count": len(payment_problems)}
+                )
+            )
+            for problem in payment_problems:
+                self.stdout.write(f"  - {problem}")
         if failed:
             sys.exit(1)
