@@ -7,9 +7,12 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1:8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/fund_manager_test
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+# The KERN design system (npm @kern-ux/native, EUPL-1.2), vendored: `make kern` updates it.
+KERN_VERSION ?= 2.7.2
+KERN_DIR := fund_manager/core/static/vendor/kern
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve migrate demo test test-pg test-e2e lint format messages compilemessages check clean bench
+.PHONY: help install run serve migrate demo test test-pg test-e2e lint format messages compilemessages check clean bench kern screenshots
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -52,8 +55,8 @@ test: compilemessages ## Run the whole suite on SQLite (browser tests where Chro
 	else echo "Browser tests: SKIPPED, /usr/bin/chromium is not installed (apt-get install chromium)."; fi
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-pg: compilemessages ## Run the same suite against PostgreSQL ($$DATABASE_URL or PG_URL)
-	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(BIN)/pytest $(PYTEST_ARGS)
+test-pg: compilemessages ## Run the same suite against PostgreSQL ($$DATABASE_URL or PG_URL), without the page crawl (make test runs it)
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(BIN)/pytest -m "not crawl" $(PYTEST_ARGS)
 
 lint: install ## ruff check, format check and the import contracts (pyproject.toml)
 	$(BIN)/ruff check .
@@ -77,3 +80,19 @@ bench: install ## Issue 10's benchmarks against their raw baselines on PostgreSQ
 clean: ## Remove the virtualenv, the database and caches
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+kern: ## Vendor the KERN design system (KERN_VERSION) from the npm registry into $(KERN_DIR)
+	@command -v npm >/dev/null || { echo "npm is needed (apt-get install npm)"; exit 1; }
+	rm -rf var/kern && mkdir -p var/kern
+	cd var/kern && npm pack --silent @kern-ux/native@$(KERN_VERSION) >/dev/null && tar xzf kern-ux-native-$(KERN_VERSION).tgz
+	rm -rf $(KERN_DIR) && mkdir -p $(KERN_DIR)/fonts/fira-sans
+	cp var/kern/package/dist/kern.min.css var/kern/package/LICENSE.md $(KERN_DIR)/
+	cp var/kern/package/dist/fonts/fira-sans.css $(KERN_DIR)/fonts/
+	for f in $$(grep -o 'FiraSans-[A-Za-z]*\.woff2' var/kern/package/dist/fonts/fira-sans.css | sort -u); do \
+	  cp var/kern/package/dist/fonts/fira-sans/$$f $(KERN_DIR)/fonts/fira-sans/; done
+	echo "@kern-ux/native $(KERN_VERSION) (npm), dist/kern.min.css, dist/fonts/fira-sans*, LICENSE.md; vendored by make kern" > $(KERN_DIR)/VERSION
+	rm -rf var/kern
+	@echo "KERN $(KERN_VERSION) is in $(KERN_DIR). Check the pages (make test), then commit."
+
+screenshots: demo ## Take the README's screenshots (docs/img/) with Playwright and Chromium from the demo data
+	DJANGO_DEBUG=1 $(PY) docs/screenshots.py
