@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "django_filters",
     "rest_framework",
     "rest_framework.authtoken",
@@ -82,6 +83,7 @@ INSTALLED_APPS = [
     "viewflow.workflow",
     "workflows",
     "fund_manager.dashboard",
+    "fund_manager.public",
     "fund_manager.api",
 ]
 
@@ -116,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "fund_manager.core.context_processors.navigation",
+                "fund_manager.core.context_processors.installation",
             ],
         },
     },
@@ -289,6 +292,25 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 # --- Product parameters -------------------------------------------------------------------------
+# The installation: the site's name and who runs it (header, imprint, privacy notice). Set per city.
+FM_SITE_NAME = os.environ.get("FM_SITE_NAME", "")  # empty: "Verfügungsfonds" / "Discretionary fund"
+FM_OPERATOR_NAME = os.environ.get("FM_OPERATOR_NAME", "Stadt Herne")
+# Imprint (§ 5 DDG) and privacy notice (Art. 13 DSGVO): set per installation. Addresses in one
+# variable, lines separated by ";". Unset values show the EXAMPLE of fund_manager/public/legal.py
+# (the demo city, marked as an example on the pages); `manage.py check` warns with DEBUG off.
+FM_OPERATOR_ADDRESS = os.environ.get("FM_OPERATOR_ADDRESS", "")
+FM_OPERATOR_REPRESENTATIVE = os.environ.get("FM_OPERATOR_REPRESENTATIVE", "")  # e.g. the mayor
+FM_OPERATOR_DEPARTMENT = os.environ.get("FM_OPERATOR_DEPARTMENT", "")  # the fund's office
+FM_OPERATOR_EMAIL = os.environ.get("FM_OPERATOR_EMAIL", "")
+FM_OPERATOR_PHONE = os.environ.get("FM_OPERATOR_PHONE", "")
+FM_OPERATOR_VAT_ID = os.environ.get("FM_OPERATOR_VAT_ID", "")  # USt-IdNr., if any
+FM_OPERATOR_SUPERVISION = os.environ.get("FM_OPERATOR_SUPERVISION", "")  # supervisory authority
+FM_OPERATOR_CONTENT_RESPONSIBLE = os.environ.get("FM_OPERATOR_CONTENT_RESPONSIBLE", "")
+FM_PRIVACY_DPO = os.environ.get("FM_PRIVACY_DPO", "")  # data protection officer and address
+FM_PRIVACY_DPO_EMAIL = os.environ.get("FM_PRIVACY_DPO_EMAIL", "")
+FM_PRIVACY_AUTHORITY = os.environ.get("FM_PRIVACY_AUTHORITY", "")  # data protection authority
+# Forms render with the project's widget templates (templates/django/forms/): KERN's markup.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 FM_PAGE_SIZE = 25
 # Absolute links in e-mails.
 FM_SITE_URL = os.environ.get("FM_SITE_URL", "http://127.0.0.1:8000")

@@ -6,6 +6,7 @@ from fund_manager.core.views import accessibility
 urlpatterns = [
     path("", include("fund_manager.dashboard.urls")),
     path("accessibility/", accessibility, name="accessibility"),
+    path("foerderung/", include("fund_manager.public.urls")),
     path("applications/", include("fund_manager.applications.urls")),
     path("ledger/", include("fund_manager.ledger.urls")),
     path("organisations/", include("fund_manager.organisations.urls")),

@@ -5,7 +5,7 @@ finding's text (findings are evidence; see the docstring of ``policies.rules``).
 
 import datetime
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
 from fund_manager.core.money import format_amount
@@ -34,7 +34,9 @@ class Facts:
 
     ``submitted_on`` is the day of submission; for a check before submitting, today.
     ``open_duplicates`` holds the references of other open applications of the same
-    organisation for the same project.
+    organisation for the same project. ``names`` maps the codes of action fields and target
+    groups to their German names, so a finding names them as a person reads them (a code
+    without a name is shown as it is).
     """
 
     organisation_kind: str
@@ -57,6 +59,7 @@ class Facts:
     requested_amount: Decimal
     cost_item_count: int
     open_duplicates: tuple[str, ...] = ()
+    names: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,20 +79,30 @@ class Finding:
 # --- Registry ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RuleSpec:
+    """A registered rule. ``judgement``: the rule can return REVIEW, so a person of the project
+    office assesses it (met / not met, with a reason) before deciding the check; ``text`` is
+    the funding guideline's own wording of the requirement, shown beside that assessment."""
+
     id: str
     title: str
     check: Callable[[Facts, Mapping], Finding]
     parameters: Mapping[str, Callable[[object], object]]
+    judgement: bool = False
+    text: str = ""
 
 
 RULES: dict[str, RuleSpec] = {}
 
 
-def rule(rule_id: str, *, title: str, **parameters):
-    """Register a rule under its stable id, with its German title and parameter types."""
+def rule(rule_id: str, *, title: str, judgement: bool = False, text: str = "", **parameters):
+    """Register a rule under its stable id, with its German title and parameter types; a rule
+    that needs a human judgement says so (``judgement=True``) and gives the guideline's
+    wording (``text``)."""
+    if judgement and not text:
+        raise ValueError(f"Rule {rule_id!r} needs a judgement: give the guideline's text.")
 
     def register(check):
-        RULES[rule_id] = RuleSpec(rule_id, title, check, parameters)
+        RULES[rule_id] = RuleSpec(rule_id, title, check, parameters, judgement, text)
         return check
 
     return register
@@ -117,8 +130,10 @@ def months_de(count: int) -> str:
     return "1 Monat" if count == 1 else f"{count} Monate"
 
 
-def quoted(codes) -> str:
-    return ", ".join(f"„{code}“" for code in codes)
+def quoted(codes, names: Mapping[str, str] | None = None) -> str:
+    """Codes in German quotation marks, each by its German name where ``names`` has one."""
+    names = names or {}
+    return ", ".join(f"„{names.get(code, code)}“" for code in codes)
 
 
 def labelled(codes, labels: Mapping[str, str]) -> str:

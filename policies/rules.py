@@ -16,10 +16,14 @@ values), ``guideline_values`` (the parameter types of a version file) and ``peri
 and periods as the BGB counts them). Importing this module registers every rule in ``RULES``.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_lazy as _
+
 from fund_manager.core.money import ZERO
+from fund_manager.core.text import note_errors
 
 from .findings import (
     APPLICANT_KINDS,
@@ -30,6 +34,7 @@ from .findings import (
     RULES,
     Facts,
     Finding,
+    RuleSpec,
     date_de,
     eur,
     labelled,
@@ -78,14 +83,15 @@ def action_field(facts: Facts, params: Mapping) -> Finding:
             FAIL,
             f"Es ist kein Handlungsfeld gewählt. Der Antrag muss {expected} zugeordnet sein.",
         )
+    name = facts.names.get(code, code)
     if code not in facts.valid_action_field_codes:
         return _finding(
             "action_field",
             FAIL,
-            f"„{code}“ ist kein Handlungsfeld des Fonds. Der Antrag muss {expected} "
+            f"„{name}“ ist kein Handlungsfeld des Fonds. Der Antrag muss {expected} "
             "zugeordnet sein.",
         )
-    return _finding("action_field", PASS, f"Der Antrag ist {expected} zugeordnet („{code}“).")
+    return _finding("action_field", PASS, f"Der Antrag ist {expected} zugeordnet („{name}“).")
 
 
 @rule("target_groups", title="Zielgruppen")
@@ -101,11 +107,14 @@ def target_groups(facts: Facts, params: Mapping) -> Finding:
         )
     unknown = [code for code in codes if code not in facts.valid_target_group_codes]
     if unknown:
-        return _finding("target_groups", FAIL, f"Keine Zielgruppe des Fonds: {quoted(unknown)}.")
+        return _finding(
+            "target_groups", FAIL, f"Keine Zielgruppe des Fonds: {quoted(unknown, facts.names)}."
+        )
     return _finding(
         "target_groups",
         PASS,
-        f"Der Antrag nennt {len(codes)} der {count} Zielgruppen des Fonds: {quoted(codes)}.",
+        f"Der Antrag nennt {len(codes)} der {count} Zielgruppen des Fonds: "
+        f"{quoted(codes, facts.names)}.",
     )
 
 
@@ -136,7 +145,18 @@ def not_otherwise_financeable(facts: Facts, params: Mapping) -> Finding:
     )
 
 
-@rule("new_approach", title="Neuer Ansatz und nachhaltige Integration")
+# The one rule the office judges itself (v1.yaml: result always "review"); its text is the
+# council report's wording, section 5 (seed/ratsvorlage-2017-0429-sachstand-integration.txt).
+@rule(
+    "new_approach",
+    title="Neuer Ansatz und nachhaltige Integration",
+    judgement=True,
+    text=(
+        "Grundsätzlich wird erwartet, dass mit der Förderung ein neuer Ansatz zur "
+        "Integrationsförderung und vor allem auch ein Beitrag zu einer nachhaltigen "
+        "Integration geleistet werden kann."
+    ),
+)
 def new_approach(facts: Facts, params: Mapping) -> Finding:
     text = facts.approach_text.strip()
     if not text:
@@ -332,3 +352,70 @@ def evaluate(facts: Facts, guideline: "Guideline") -> list[Finding]:
 def blocking(findings) -> list[Finding]:
     """The findings that make an application ineligible as it stands."""
     return [finding for finding in findings if finding.outcome == FAIL]
+
+
+# --- Human judgement --------------------------------------------------------------------------
+# Rules registered with ``judgement=True`` can end in REVIEW: the project office assesses each
+# of them (met / not met, a reason when not met) when it decides the check. Deciding
+# "eligible" needs every one of them met; "ineligible" needs a reason in the rules: a
+# judgement not met, or a rule the latest check found not met.
+MET, NOT_MET = "met", "not_met"
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The office's judgement of one rule: ``met`` None means not assessed."""
+
+    rule: str
+    met: bool | None
+    reason: str = ""
+
+
+def judgement_rules(guideline: "Guideline") -> list[RuleSpec]:
+    """The rules of ``guideline`` a person has to assess, in the order of the guideline file."""
+    return [RULES[item.id] for item in guideline.rules if RULES[item.id].judgement]
+
+
+def assessment_field(rule_id: str) -> str:
+    return f"assess_{rule_id}"
+
+
+def reason_field(rule_id: str) -> str:
+    return f"reason_{rule_id}"
+
+
+NOT_ASSESSED_MET = _("Assess this requirement as met before you find the application eligible.")
+REASON_NOT_MET = _("Please give the reason why this requirement is not met.")
+NOTHING_NOT_MET = _(
+    "An ineligible application needs a reason in the guideline: assess at least one "
+    "requirement as not met."
+)
+
+
+def assessment_errors(
+    outcome: str,
+    rule_ids: Sequence[str],
+    assessments: Mapping[str, Assessment],
+    *,
+    failed_rules: Sequence[str] = (),
+) -> dict[str | None, list]:
+    """The messages (by form field; None: the whole form) that refuse the decision
+    ``outcome`` of a check with these ``assessments`` of the judgement rules ``rule_ids``.
+    ``failed_rules``: the rules the latest check found not met (a reason for "ineligible")."""
+    errors: dict[str | None, list] = {}
+    for rule_id in rule_ids:
+        given = assessments.get(rule_id) or Assessment(rule_id, None)
+        if outcome == "eligible" and given.met is not True:
+            errors[assessment_field(rule_id)] = [NOT_ASSESSED_MET]
+        if given.met is False:
+            messages = note_errors(given.reason, required=REASON_NOT_MET)
+            if messages:
+                errors[reason_field(rule_id)] = messages
+        elif given.reason:
+            messages = note_errors(given.reason)
+            if messages:
+                errors[reason_field(rule_id)] = messages
+    not_met = [r for r in rule_ids if (assessments.get(r) or Assessment(r, None)).met is False]
+    if outcome == "ineligible" and rule_ids and not failed_rules and not not_met:
+        errors[None] = [NOTHING_NOT_MET]
+    return errors

@@ -330,7 +330,7 @@ def _explain(
     sentences = []
     if result == DEFERRED:
         sentences.append(
-            "Vertagt: Die Sitzungsleitung hat den Punkt auf die nächste Sitzung verschoben; "
+            "Vertagt: Die Sitzungsleitung hat den Punkt auf die nächste Sitzung vertagt; "
             "in dieser Sitzung wird über ihn nicht entschieden."
         )
     elif not entitled:

@@ -7,7 +7,8 @@ its ApplicationFlow in one transaction, so the record's state (django-fsm-2) and
 - ``withdraw_or_delete``: the applicant discards an application (a draft goes, an application
   sent back for changes is withdrawn: it is registered under its reference already).
 - ``claim_check``, ``release_check``, ``complete_check`` and ``review`` (claim if needed, then
-  decide, in one step): the project office's check task.
+  decide, in one step): the project office's check task; with the decision, the office's
+  assessments of the rules that need a human judgement are stored (``record_assessments``).
 - ``application_decided``: the steering group decided (called by the rounds' use cases).
 
 Calling a node from code does not check permissions (viewflow): every function here
@@ -19,11 +20,13 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.status import STATUS
 
+from fund_manager.applications import eligibility
 from fund_manager.applications import services as application_services
-from fund_manager.applications.models import Application, State
+from fund_manager.applications.models import Application, RuleAssessment, State
+from fund_manager.core.audit import log_action
 from fund_manager.core.errors import ConcurrentChange, InvalidInput, NotPermitted
 from fund_manager.rounds import services as rounds
-from policies import access
+from policies import access, guidelines, rules
 from policies.notes import check_note_errors
 
 from .flows import ApplicationFlow
@@ -167,24 +170,102 @@ def release_check(*, task, by):
 DECISIONS = ("eligible", "ineligible", "changes_requested")
 
 
-def complete_check(*, task, by, outcome, note=""):
-    """Decide the check: eligible, ineligible (reason required) or changes requested (what)."""
+def rules_to_assess(application):
+    """(latest guideline check, the judgement rules of its guideline version): what the office
+    assesses when it decides the check. (None, []) before any check was recorded."""
+    check = eligibility.latest_check(application)
+    if check is None:
+        return None, []
+    return check, rules.judgement_rules(guidelines.load(check.guideline_version))
+
+
+def _assessment_problems(application, outcome, assessments):
+    check, to_assess = rules_to_assess(application)
+    failed = [finding["rule"] for finding in check.failed] if check else []
+    return rules.assessment_errors(
+        outcome, [spec.id for spec in to_assess], assessments, failed_rules=failed
+    )
+
+
+def record_assessments(*, application, by, decision, assessments):
+    """Store the office's assessments of the judgement rules of the latest check with its
+    ``decision`` and add them to the history (call inside the deciding transaction)."""
+    check, to_assess = rules_to_assess(application)
+    if check is None or not to_assess:
+        return []
+    rows = []
+    for spec in to_assess:
+        given = assessments.get(spec.id)
+        if given is None or given.met is None:
+            continue
+        rows.append(
+            RuleAssessment.objects.create(
+                application=application,
+                guideline_check=check,
+                rule=spec.id,
+                met=given.met,
+                reason=given.reason.strip(),
+                decision=decision,
+                assessed_by=by,
+            )
+        )
+    if rows:
+        log_action(
+            obj=application,
+            action="application.rules_assessed",
+            by=by,
+            data={
+                "decision": decision,
+                "guideline_version": check.guideline_version,
+                "guideline_check": check.pk,
+                # The rule's title as it read on the day: the entry is evidence.
+                "assessments": [
+                    {
+                        "rule": row.rule,
+                        "title": rules.RULES[row.rule].title,
+                        "met": row.met,
+                        "reason": row.reason,
+                    }
+                    for row in rows
+                ],
+            },
+        )
+    return rows
+
+
+def complete_check(*, task, by, outcome, note="", assessments=None):
+    """Decide the check: eligible, ineligible (reason required) or changes requested (what).
+
+    ``assessments`` (rule id -> ``policies.rules.Assessment``) judge the rules that need a
+    person: "eligible" needs each met, "ineligible" a reason among the rules, "not met" a
+    reason of its own (``policies.rules.assessment_errors``); they are stored with the
+    decision. They are always judged: None means none given (so "eligible" is refused while
+    a judgement rule is open); there is no caller that skips the human judgement.
+    """
     if outcome not in DECISIONS:
         raise InvalidInput(fields={"outcome": [_("Please choose a decision.")]})
     note = (note or "").strip()
     note_problems = check_note_errors(outcome, note)
     if note_problems:
         raise InvalidInput(fields={"note": note_problems})
+    assessments = dict(assessments or {})
     application = _check_may_act(task, by)
     try:
         with transaction.atomic():
             _lock_rows(task)
+            # Judged on the locked application: a re-evaluation may have added a check.
+            problems = _assessment_problems(application, outcome, assessments)
+            if problems:
+                raise InvalidInput(fields=problems)
             with task.activation() as activation:
                 if activation.task.status != STATUS.ASSIGNED:
                     raise TaskError(_("This task is already done or not assigned."))
                 if activation.task.owner_id != by.pk:
                     raise NotPermitted(_("This task is assigned to someone else."))
                 activation.start(None)
+                record_assessments(
+                    application=application, by=by, decision=outcome, assessments=assessments
+                )
                 if outcome == "eligible":
                     application_services.mark_eligible(application=application, by=by, note=note)
                     rounds.schedule_eligible(application=application, by=by)
@@ -199,7 +280,7 @@ def complete_check(*, task, by, outcome, note=""):
     return application
 
 
-def review(*, application, by, outcome, note=""):
+def review(*, application, by, outcome, note="", assessments=None):
     """The office's decision on the open check of ``application`` in one step (the check page
     and the API): an unassigned task is taken by ``by`` first. Taking and deciding are one
     change, so a refused decision leaves the task unclaimed."""
@@ -210,7 +291,7 @@ def review(*, application, by, outcome, note=""):
             raise TaskError(_("There is no open check for this application."), code="no_open_check")
         if task.status == STATUS.NEW:
             task = claim_check(task=task, by=by)
-        return complete_check(task=task, by=by, outcome=outcome, note=note)
+        return complete_check(task=task, by=by, outcome=outcome, note=note, assessments=assessments)
 
 
 # --- after the approval (issue 11) ---------------------------------------------------------------

@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from viewflow.workflow.status import STATUS
 
-from fund_manager.applications import eligibility
 from fund_manager.applications import selectors as application_selectors
 from fund_manager.applications import services as application_services
 from fund_manager.core.errors import DomainError, InvalidInput
 from fund_manager.core.forms import add_domain_errors
+from policies import guidelines, rules
 
 from . import selectors, services
 from .flows import ApplicationFlow
@@ -95,7 +95,14 @@ def check(request, pk):
         raise Http404 from exc
     is_assigned = task.status == STATUS.ASSIGNED
     is_mine = is_assigned and task.owner_id == request.user.pk
-    form = CheckDecisionForm(request.POST or None) if is_mine else None
+    latest, to_assess = services.rules_to_assess(application)
+    form = None
+    if is_mine:
+        form = CheckDecisionForm(
+            request.POST or None,
+            judgement_rules=to_assess,
+            failed_rules=[finding["rule"] for finding in latest.failed] if latest else [],
+        )
     if request.method == "POST":
         if form is None:
             messages.error(request, _("Please take the task first."))
@@ -107,6 +114,7 @@ def check(request, pk):
                     by=request.user,
                     outcome=form.cleaned_data["outcome"],
                     note=form.cleaned_data["note"],
+                    assessments=form.assessments,
                 )
             except InvalidInput as error:
                 add_domain_errors(form, error)
@@ -128,9 +136,47 @@ def check(request, pk):
             "form": form,
             "checks": application.guideline_checks.select_related("checked_by"),
             "history": application_selectors.application_history(application),
-            "latest": eligibility.latest_check(application),
+            "latest": latest,
+            "rules_to_assess": _rules_with_text(latest, to_assess, form),
+            "assessments": _recorded_assessments(application),
         },
     )
+
+
+def _rules_with_text(latest, to_assess, form):
+    """Each judgement rule with what the reviewer reads beside it: the guideline's wording,
+    the version file's description and source, the finding of the latest check, and the
+    form's two fields for it (None without a form)."""
+    if latest is None:
+        return []
+    guideline = guidelines.load(latest.guideline_version)
+    findings = {finding["rule"]: finding for finding in latest.findings}
+    return [
+        {
+            "spec": spec,
+            "text": spec.text,
+            "description": guideline.rule(spec.id).description_de,
+            "basis": guideline.rule(spec.id).basis,
+            "finding": findings.get(spec.id),
+            "assess": form[rules.assessment_field(spec.id)] if form else None,
+            "reason": form[rules.reason_field(spec.id)] if form else None,
+        }
+        for spec in to_assess
+    ]
+
+
+def _recorded_assessments(application):
+    """The office's assessments of this application, newest first, with the rule's title and
+    text (a rule no longer registered keeps its id)."""
+    rows = application.rule_assessments.select_related("assessed_by", "guideline_check")
+    return [
+        {
+            "row": row,
+            "title": getattr(rules.RULES.get(row.rule), "title", row.rule),
+            "text": getattr(rules.RULES.get(row.rule), "text", ""),
+        }
+        for row in rows
+    ]
 
 
 @login_required

@@ -50,6 +50,18 @@ def open_duplicates(application) -> tuple[str, ...]:
     return tuple(sorted(ref or "–" for title, ref in others if _same_project_key(title) == key))
 
 
+def _names(application) -> dict[str, str]:
+    """The German names of the fund's action fields and target groups and of the application's
+    own choices, by code: a finding names them as a person reads them, never by their code."""
+    fund = application.fund
+    names = dict(fund.action_fields.values_list("code", "name"))
+    names.update(fund.target_groups.values_list("code", "name"))
+    if application.action_field_id:
+        names[application.action_field.code] = application.action_field.name
+    names.update(application.target_groups.values_list("code", "name"))
+    return names
+
+
 def facts_for(application, *, on=None) -> rules.Facts:
     fund = application.fund
     return rules.Facts(
@@ -77,6 +89,7 @@ def facts_for(application, *, on=None) -> rules.Facts:
         requested_amount=application.requested_amount,
         cost_item_count=application.cost_items.count(),
         open_duplicates=open_duplicates(application),
+        names=_names(application),
     )
 
 

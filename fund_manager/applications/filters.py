@@ -15,7 +15,8 @@ from .models import State
 class PlainSelect(forms.Select):
     """A <select> whose options are written in Python instead of one template each.
 
-    The same HTML as Django's Select (name, attributes, the first matching option
+    The same HTML as Django's Select with the project's widget template (KERN's wrapper and
+    class; name, attributes, the first matching option
     ``selected``, escaped values and labels); the form renderer, though, renders a template
     per option, and for the staff list's 200 organisations that was 56% of the filtered page
     (issue 10). Option groups are not supported (none are used).
@@ -33,9 +34,14 @@ class PlainSelect(forms.Select):
                 f'<option value="{escape(option_value)}"{" selected" if selected else ""}>'
                 f"{escape(label)}</option>"
             )
-        attributes = flatatt(self.build_attrs(self.attrs, attrs))
+        built = self.build_attrs(self.attrs, attrs)
+        # KERN's class first, as templates/django/forms/widgets/select.html writes it.
+        built["class"] = " ".join(filter(None, ["kern-form-input__select", built.get("class")]))
+        attributes = flatatt(built)
         # Safe: the name, every value and label are escaped above, flatatt escapes attributes.
         html = f'<select name="{escape(name)}"{attributes}>{"".join(options)}</select>'
+        if not built.get("multiple"):
+            html = f'<div class="kern-form-input__select-wrapper">{html}</div>'
         return mark_safe(html)  # noqa: S308
 
 

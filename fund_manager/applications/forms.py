@@ -29,6 +29,10 @@ def _max_length(model, name):
 class ApplicationForm(Form):
     """The content of an application; state, reference and amounts are never in a form."""
 
+    # A draft may be saved with any field empty; what submitting needs is listed on the page
+    # before submitting. So no field is marked "optional" (templates/_form_field.html).
+    all_optional = True
+
     organisation = forms.ModelChoiceField(
         label=_("Applicant"), queryset=None, required=True, empty_label=None
     )

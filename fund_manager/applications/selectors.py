@@ -40,7 +40,13 @@ def application_detail(user, pk):
 
 
 def application_history(application):
-    return AuditEntry.objects.for_object(application).select_related("actor").order_by("at", "id")
+    # Each entry reads as a sentence naming its record (core/audit_text.py): one query for those.
+    return (
+        AuditEntry.objects.for_object(application)
+        .select_related("actor", "content_type")
+        .prefetch_related("subject")
+        .order_by("at", "id")
+    )
 
 
 def last_note(application, action):

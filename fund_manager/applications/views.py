@@ -1,11 +1,18 @@
 """Pages of the provider portal and the staff list. Thin: parse, call a service, show the result."""
 
+import datetime
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fund_manager.core.errors import DomainError, InvalidInput
@@ -14,9 +21,15 @@ from fund_manager.core.pages import form_errors_as_messages, page_of, visible_or
 from fund_manager.core.roles import Role, has_role, is_staff_reader
 from fund_manager.funds.selectors import current_fiscal_year
 from fund_manager.organisations.models import Organisation
-from fund_manager.rounds.documents import latest_decided_item
+from fund_manager.payments import selectors as payment_selectors
+from fund_manager.rounds import schedule
+from fund_manager.rounds.documents import latest_decided_item, session_day
 from fund_manager.rounds.forms import NotificationForm
+from fund_manager.settlement.selectors import claims as claim_selectors
+from fund_manager.settlement.selectors import reports as report_selectors
 from policies import access
+from policies import payments as payment_rules
+from policies import settlement as settlement_rules
 from workflows import services as use_cases
 
 from . import attachments, eligibility, grant_views, selectors, services
@@ -161,24 +174,248 @@ def edit(request, pk):
     )
 
 
+@dataclass(frozen=True)
+class NextStep:
+    """What happens next with an application, for the top of its page: a sentence, the day it
+    is due by (or None), whether that day has passed, and the one action that does it."""
+
+    text: str
+    deadline: datetime.date | None = None
+    overdue: bool = False
+    url: str = ""
+    label: str = ""
+
+
+def _day(value):
+    return date_format(value, "SHORT_DATE_FORMAT")
+
+
+def _coming_round(application, today):
+    """The round expected to decide ``application`` (rounds.schedule, the same answer as the
+    "deciding round" line), or None when it has decided already or none is in sight."""
+    deciding = schedule.deciding_round(application, today=today)
+    if deciding is None or deciding.decided:
+        return None
+    return deciding.round
+
+
+def _before_decision(application, provider, can_submit, today):
+    state = application.state
+    if state in ("draft", "changes_requested"):
+        funding_round = _coming_round(application, today)
+        if not provider:
+            text = (
+                _("The applicant has not submitted the draft yet.")
+                if state == "draft"
+                else _("The applicant changes the application and submits it again.")
+            )
+        elif funding_round is None:
+            text = (
+                _("Check your application and submit it.")
+                if state == "draft"
+                else _("Change the application as the project office asks and submit it again.")
+            )
+        else:
+            dates = {
+                "deadline": _day(funding_round.submission_deadline),
+                "session": _day(funding_round.session_date),
+            }
+            text = (
+                _(
+                    "Check your application and submit it by %(deadline)s; the steering group "
+                    "decides on %(session)s."
+                )
+                if state == "draft"
+                else _(
+                    "Change the application as the project office asks and submit it again by "
+                    "%(deadline)s; the steering group decides on %(session)s."
+                )
+            ) % dates
+        url = reverse("applications:submit", args=[application.pk]) if can_submit else ""
+        label = _("Resubmit") if state == "changes_requested" else _("Check and submit")
+        return NextStep(
+            text,
+            funding_round.submission_deadline if funding_round else None,
+            url=url,
+            label=label if url else "",
+        )
+    funding_round = _coming_round(application, today)
+    session = _day(funding_round.session_date) if funding_round else ""
+    if state in ("submitted", "in_review"):
+        text = _("The project office checks the application against the funding guidelines.")
+        if funding_round:
+            then = (
+                _("Then wait for the decision of the steering group on %(session)s.")
+                if provider
+                else _("The steering group decides on %(session)s.")
+            )
+            text += " " + then % {"session": session}
+        # The session day is in the sentence: it is no deadline of the applicant's.
+        return NextStep(text)
+    if funding_round:
+        return NextStep(
+            (
+                _("Wait for the decision of the steering group on %(session)s.")
+                if provider
+                else _("The steering group decides on %(session)s.")
+            )
+            % {"session": session}
+        )
+    return NextStep(
+        _(
+            "Wait for the decision of the steering group. The project office puts the "
+            "application on the agenda of its next session."
+        )
+    )
+
+
+def _report_due_on(application):
+    report = report_selectors.report_of(application)
+    if report is not None:
+        return report.due_on
+    if application.end_date is None:
+        return None
+    return settlement_rules.due_date(application.end_date, application.fund.proof_of_use_months)
+
+
+def _after_approval(user, application, provider, today):
+    state = application.state
+    if state == "approved":
+        payout = payment_selectors.payout(application)
+        if payout.payable_from is None:
+            return NextStep(
+                _(
+                    "You can request the money one month after the notice reached you, once "
+                    "the project office has recorded that day."
+                )
+                if provider
+                else _("Record the day the notice reached the applicant.")
+            )
+        if today < payout.payable_from:
+            return NextStep(
+                (
+                    _("You can request the money from %(date)s, when the notice becomes final.")
+                    if provider
+                    else _("The applicant can request the money from %(date)s.")
+                )
+                % {"date": _day(payout.payable_from)},
+                payout.payable_from,
+            )
+        may_request = payout.remaining > 0 and payment_rules.may_request(user, application)
+        return NextStep(
+            _("Request the money as you need it for payments due within the next two months.")
+            if provider
+            else _("The applicant can request the money."),
+            url=reverse("payments:new", args=[application.pk]) if may_request else "",
+            label=_("Request money") if may_request else "",
+        )
+    due = _report_due_on(application)
+    overdue = bool(due and due < today)
+    # The usage report's panel below has the button that fits (start, continue, show).
+    report_url = "#usage-report-heading" if provider else ""
+    if state == "in_payment":
+        if due is None:
+            return NextStep(_("Request further money as you need it."))
+        return NextStep(
+            (
+                _("Request further money as you need it. Submit the usage report by %(date)s.")
+                if provider
+                else _("The applicant submits the usage report by %(date)s.")
+            )
+            % {"date": _day(due)},
+            due,
+            overdue,
+        )
+    if state == "report_due":
+        if due is None:
+            return NextStep(
+                _("Submit the usage report."),
+                url=report_url,
+                label=_("Go to the usage report") if report_url else "",
+            )
+        return NextStep(
+            _("Submit the usage report by %(date)s.") % {"date": _day(due)}
+            if provider
+            else _("The applicant submits the usage report by %(date)s.") % {"date": _day(due)},
+            due,
+            overdue,
+            url=report_url,
+            label=_("Go to the usage report") if report_url else "",
+        )
+    if state == "report_submitted":
+        return NextStep(_("The project office checks the usage report."))
+    # refund_due
+    claim = claim_selectors.open_claims(application).order_by("due_on").first()
+    if claim is None:
+        return NextStep(_("Pay back the amount claimed; see the refund claims below."))
+    return NextStep(
+        (
+            _("Pay back the amount claimed by %(date)s, quoting the reference %(reference)s.")
+            if provider
+            else _(
+                "The applicant pays back the amount claimed by %(date)s (reference %(reference)s)."
+            )
+        )
+        % {"date": _day(claim.due_on), "reference": claim.reference},
+        claim.due_on,
+        claim.due_on < today,
+    )
+
+
+_FINAL_STEPS = {
+    "ineligible": gettext_lazy(
+        "The application does not meet the funding guidelines and is not put to the steering "
+        "group. The guideline check below shows why."
+    ),
+    "rejected": gettext_lazy(
+        "The steering group has rejected the application. Nothing more is to be done."
+    ),
+    "closed": gettext_lazy("The grant is closed. Nothing more is to be done."),
+    "withdrawn": gettext_lazy("The application was withdrawn. Nothing more is to be done."),
+    "revoked": gettext_lazy("The approval was revoked; see the changes to the approval below."),
+    "waived": gettext_lazy("The grant was waived; see the changes to the approval below."),
+}
+_AFTER_APPROVAL = ("approved", "in_payment", "report_due", "report_submitted", "refund_due")
+
+
+def next_step(user, application, *, can_submit=False, today=None):
+    """The next step of ``application`` as ``user`` reads it (the provider: what to do)."""
+    today = today or timezone.localdate()
+    provider = access.is_provider_of(user, application)
+    if application.state in _FINAL_STEPS:
+        return NextStep(str(_FINAL_STEPS[application.state]))
+    if application.state in _AFTER_APPROVAL:
+        return _after_approval(user, application, provider, today)
+    return _before_decision(application, provider, can_submit, today)
+
+
 @login_required
 def detail(request, pk):
     application = _get_visible(request, pk)
     can_edit = access.can_edit_content(request.user, application) and application.is_editable
     allowed = access.allowed_transitions(request.user, application)
     decided_item = latest_decided_item(application)
+    can_submit = bool(allowed & {"submit", "resubmit"})
+    precheck = eligibility.precheck(application)[1] if can_edit else []
     context = {
         "application": application,
         "history": selectors.application_history(application),
+        "is_provider": access.is_provider_of(request.user, application),
+        "next_step": next_step(request.user, application, can_submit=can_submit),
         "can_edit": can_edit,
-        "can_submit": bool(allowed & {"submit", "resubmit"}),
+        "can_submit": can_submit,
         "can_withdraw": "withdraw" in allowed,
         "can_delete": can_edit and application.state == "draft",
         "problems": services.completeness_problems(application) if can_edit else [],
-        "precheck": eligibility.precheck(application)[1] if can_edit else [],
+        "precheck": precheck,
+        "precheck_blocks": any(f.outcome == "fail" for f in precheck),
         "latest_check": eligibility.latest_check(application) if application.submitted_at else None,
+        "office_note": selectors.last_note(application, "application.changes_requested")
+        if application.state == "changes_requested"
+        else "",
         "attachment_form": AttachmentForm() if can_edit else None,
         "decided_item": decided_item,
+        "decided_on": session_day(decided_item.round) if decided_item else None,
         # The project office records when the notice reached the applicant.
         "notice_form": NotificationForm.for_item(decided_item)
         if decided_item and has_role(request.user, Role.PROJECT_OFFICE)

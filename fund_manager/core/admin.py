@@ -5,6 +5,7 @@ services, so every change is checked and audited (issue 9, defect 3)."""
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from viewflow.workflow import admin as viewflow_admin
 from viewflow.workflow.models import Process, Task
 
@@ -77,6 +78,10 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class UserAdmin(auth_admin.UserAdmin):
+    # Django's two-box filter (SelectFilter2.js) puts aria-label on a <span> (axe
+    # aria-prohibited-attr, serious): a plain multiple select instead, here and for roles.
+    filter_horizontal = ()
+
     def get_actions(self, request):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
@@ -84,3 +89,11 @@ class UserAdmin(auth_admin.UserAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(auth_admin.GroupAdmin):
+    filter_horizontal = ()  # see UserAdmin

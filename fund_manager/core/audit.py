@@ -49,6 +49,7 @@ ACTION_LABELS = {
     "ledger.transfer_posted": _("Booking posted"),
     "ledger.year_closed": _("Fiscal year closed"),
     "application.review_started": _("Review started"),
+    "application.rules_assessed": _("Guideline requirements assessed by the project office"),
     "application.changes_requested": _("Changes requested"),
     "application.marked_eligible": _("Marked as eligible"),
     "application.marked_ineligible": _("Marked as ineligible"),

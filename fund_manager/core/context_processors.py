@@ -1,3 +1,6 @@
+from django.conf import settings
+from django.utils.translation import gettext
+
 from .roles import Role, is_staff_reader, user_roles
 
 
@@ -14,5 +17,16 @@ def navigation(request):
             "is_finance": Role.FINANCE in roles,
             "is_auditor": Role.AUDITOR in roles,
             "is_steering": bool(roles & {Role.STEERING_MEMBER, Role.CHAIR}),
+        }
+    }
+
+
+def installation(request):
+    """The installation's name and operator as ``installation`` (not ``site``, which the auth
+    views set)."""
+    return {
+        "installation": {
+            "name": settings.FM_SITE_NAME or gettext("Discretionary fund"),
+            "operator": settings.FM_OPERATOR_NAME,
         }
     }

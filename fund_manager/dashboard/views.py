@@ -64,7 +64,8 @@ def finance(request):
 def audit(request):
     if not request.user.has_perm("core.view_audit_trail"):
         raise PermissionDenied
-    entries = AuditEntry.objects.select_related("actor", "content_type")
+    # Each sentence names its record (core/audit_text.py): the records per page, not per entry.
+    entries = AuditEntry.objects.select_related("actor", "content_type").prefetch_related("subject")
     action = request.GET.get("action", "").strip()
     if action:
         entries = entries.filter(action__startswith=action)

@@ -20,6 +20,7 @@ from fund_manager.applications.models import Application
 from fund_manager.funds.models import ActionField, FiscalYear, Fund, TargetGroup
 from fund_manager.ledger import services as ledger_services
 from fund_manager.organisations.models import Membership, Organisation
+from policies.rules import Assessment
 from workflows import services as process
 
 from . import payments as demo_payments
@@ -38,6 +39,12 @@ from .data import (
     USERS,
     _at,
     _iban,
+)
+
+# The project office's assessment of a rule that needs a human judgement (new_approach) when
+# the demo finds an application eligible: shown on the check page and in the history.
+MET_REASON = (
+    "Neuer Ansatz in Herne; das Angebot trägt erkennbar zu einer nachhaltigen Integration bei."
 )
 
 
@@ -68,7 +75,7 @@ class Seeder:
         self.fund, _ = Fund.objects.get_or_create(
             code="integration-herne",
             defaults={
-                "name": "Verfügungsfonds Integration",
+                "name": "Integration von Neuzugewanderten",
                 "owner_department": "Stadt Herne – Projekt „Integration von Flüchtlingen“",
                 "description": (
                     "Förderung modellhafter sowie kurzfristig notwendiger Integrationsprojekte, "
@@ -145,7 +152,7 @@ class Seeder:
                 amount=Decimal("200000.00"),
                 by=finance,
                 idempotency_key=f"{key}:budget",
-                reason=f"Haushaltsansatz Verfügungsfonds {year.year}",
+                reason=f"Haushaltsansatz {self.fund.name} {year.year}",
             )
         for code, amount in allocations.items():
             ledger_services.allocate(
@@ -221,11 +228,23 @@ class Seeder:
                 )
             self.out(f"  2017: {application.reference} {application.title[:60]} (eligible)")
 
-    def check(self, application, outcome, note):
-        """The project office takes the check task from its queue and decides it."""
+    def check(self, application, outcome, note, reason=""):
+        """The project office takes the check task from its queue, assesses the rules that
+        need a human judgement (met for "eligible", not met with ``reason`` for "ineligible")
+        and decides it."""
         office = self.users["projektbuero"]
         task = process.claim_check(task=process.open_task(application), by=office)
-        process.complete_check(task=task, by=office, outcome=outcome, note=note)
+        _check, to_assess = process.rules_to_assess(application)
+        assessments = {}
+        if outcome == "eligible":
+            reason = reason or MET_REASON
+            assessments = {spec.id: Assessment(spec.id, True, reason) for spec in to_assess}
+        elif outcome == "ineligible":
+            reason = reason or note
+            assessments = {spec.id: Assessment(spec.id, False, reason) for spec in to_assess}
+        process.complete_check(
+            task=task, by=office, outcome=outcome, note=note, assessments=assessments
+        )
 
     def current_examples(self):
         """Applications of this year in every state the foundation can reach."""
@@ -311,6 +330,8 @@ class Seeder:
                     application,
                     "ineligible",
                     "Fahrten ins Ausland sind nach den Förderrichtlinien nicht förderfähig.",
+                    "Eine Vereinsfahrt ins Ausland ist kein neuer Ansatz der Integrationsförderung "
+                    "in Herne.",
                 )
             elif target == "eligible":
                 self.check(application, "eligible", "")

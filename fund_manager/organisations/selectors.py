@@ -59,7 +59,8 @@ def decided_changes(organisation, limit=10):
 def history(organisation, limit=50):
     return (
         AuditEntry.objects.for_object(organisation)
-        .select_related("actor")
+        .select_related("actor", "content_type")
+        .prefetch_related("subject")
         .order_by("-at", "-pk")[:limit]
     )
 

@@ -12,8 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from fund_manager.core.errors import InvalidTransition
 from fund_manager.core.money import MoneyField
 from fund_manager.core.text import MEDIUM_TEXT
+
+from . import profiles
 
 
 class PaymentState(models.TextChoices):
@@ -258,6 +261,14 @@ class ExportBatch(models.Model):
 
     def __str__(self):
         return self.batch_id
+
+    @property
+    def profile_name(self):
+        """The layout's name for people ("Standard (Semikolon, …)"); its slug if no longer known."""
+        try:
+            return profiles.get_profile(self.profile).name
+        except InvalidTransition:
+            return self.profile
 
 
 class ExportFile(models.Model):

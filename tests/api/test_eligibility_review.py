@@ -13,6 +13,7 @@ from fund_manager.applications.selectors import application_history
 from fund_manager.core.models import AuditEntry
 from fund_manager.organisations.models import Membership
 from tests.factories import ApplicationFactory, user_with_role
+from tests.workflows.helpers import DEFAULT, api_assessments_for
 from workflows import selectors as workflow_selectors
 from workflows import services as workflow_services
 from workflows.flows import ApplicationFlow
@@ -29,10 +30,14 @@ def check_tasks(application):
     ).order_by("created", "id")
 
 
-def review(client, application, outcome, note=""):
-    return client.post(
-        url(application, "review"), {"outcome": outcome, "note": note}, format="json"
-    )
+def review(client, application, outcome, note="", assessments=DEFAULT):
+    """POST the decision; with the assessment it needs unless ``assessments`` is given."""
+    if assessments is DEFAULT:
+        assessments = api_assessments_for(outcome)
+    body = {"outcome": outcome, "note": note}
+    if assessments is not None:
+        body["assessments"] = assessments
+    return client.post(url(application, "review"), body, format="json")
 
 
 # --- eligibility -----------------------------------------------------------------------------
@@ -159,7 +164,10 @@ def test_review_decides_closes_the_task_and_informs_the_applicant(
     assert task.owner == office
     assert workflow_services.open_task(submitted) is None
     actions = [entry.action for entry in application_history(submitted)]
-    assert actions[-2:] == ["application.review_started", action]
+    # The assessment of the judgement rule is recorded just before the decision.
+    assessed = [] if outcome == "changes_requested" else ["application.rules_assessed"]
+    expected = ["application.review_started", *assessed, action]
+    assert actions[-len(expected) :] == expected
     assert len(mailoutbox) == 1
     assert provider.email in mailoutbox[0].to
     if note:

@@ -27,6 +27,7 @@ from tests.factories import (
     OrganisationFactory,
     provider_user,
 )
+from tests.workflows.helpers import assessments_for
 from workflows import rounds as round_use_cases
 from workflows import services as process
 
@@ -56,7 +57,9 @@ def eligible_application(world, organisation=None, amount="600.00"):
     )
     process.submit_application(application=application, by=provider)
     task = process.claim_check(task=process.open_task(application), by=world.office)
-    return process.complete_check(task=task, by=world.office, outcome="eligible")
+    return process.complete_check(
+        task=task, by=world.office, outcome="eligible", assessments=assessments_for("eligible")
+    )
 
 
 def scheduled(world, *applications):

@@ -28,6 +28,7 @@ from tests.factories import (
     provider_user,
     user_with_role,
 )
+from tests.workflows.helpers import assessments_for
 from workflows import services as process
 from workflows.models import ApplicationProcess
 
@@ -57,7 +58,9 @@ def failed_rules(error):
 
 def decide(application, by, outcome, note=""):
     task = process.claim_check(task=process.open_task(application), by=by)
-    return process.complete_check(task=task, by=by, outcome=outcome, note=note)
+    return process.complete_check(
+        task=task, by=by, outcome=outcome, note=note, assessments=assessments_for(outcome)
+    )
 
 
 # --- facts_for ------------------------------------------------------------------------------------

@@ -75,7 +75,7 @@ def test_defect_02_waiver_page_asks_for_confirmation_then_waives(client):
     assert done.status_code == 302
     assert_books_agree(application, approved=D("1000.00"))
     shown = page(client.get(detail(application)))
-    assert "Teilverzicht des Zuwendungsempfängers" in shown
+    assert "dass der Zuwendungsempfänger auf einen Teil der Zuwendung zum Antrag" in shown
     assert "Geringere Honorare" in shown
     # The same form sent again (a double click): waived once.
     client.post(url, {**data, "confirm": "1"})
@@ -166,8 +166,8 @@ def test_defect_02_revocation_through_the_pages(client, office):
     assert revocation.status == RevocationStatus.DECIDED
     assert_books_agree(application, approved=D("500.00"))
     shown = page(client.get(detail(application)))
-    assert "Zuwendung teilweise widerrufen" in shown
-    assert "Stellungnahme zur Anhörung erfasst" in shown
+    assert "teilweise widerrufen" in shown
+    assert "hat die Stellungnahme zur Anhörung zum Antrag" in shown
     notice = client.get(
         reverse("applications:revocation_notice", args=[application.pk, revocation.pk])
     )

@@ -28,6 +28,10 @@ from workflows.flows import ApplicationFlow
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
 BLOCKING = {"serious", "critical"}
+# The KERN markup of errors (templates/_field_errors.html, _form.html): a field's errors in its
+# wrapper (class "field"), with the id "<field id>_error"; the form's own in a danger alert.
+FIELD_ERRORS = ".kern-error.errorlist"
+NON_FIELD_ERRORS = ".kern-alert--danger ul.errorlist.nonfield"
 
 # A page with a known serious violation that cannot be fixed at once gets ``known=(rule ids)``
 # and a ``reason`` naming template, element and fix: it is then an expected failure, strict, so
@@ -65,7 +69,7 @@ def _wrong_password(page):
     page.fill("#id_password", "not-the-password")
     page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
-    assert page.locator("main .errorlist").count() >= 1
+    assert page.locator(f"main {NON_FIELD_ERRORS} li").count() >= 1
 
 
 def _invalid_application(page):
@@ -77,14 +81,14 @@ def _invalid_application(page):
     page.fill("#id_own_funds", "viel")
     page.locator("main form.stack .actions button[type=submit]").click()
     page.wait_for_load_state()
-    assert page.locator("main .errorlist").count() >= 3
+    assert page.locator(f"main {FIELD_ERRORS}").count() >= 3
 
 
 def _save_unchanged(page):
     """Save the edit form as it is: the detail page then shows a success message."""
     page.locator("main form.stack .actions button[type=submit]").click()
     page.wait_for_url(re.compile(r"/applications/\d+/$"))
-    assert page.locator("main .messages li.success").count() == 1
+    assert page.locator("main .fm-messages .kern-alert--success").count() == 1
 
 
 def _filter_staff_list(page):
@@ -102,14 +106,17 @@ def _decide_without_note(page):
     page.check("input[name=outcome][value=changes_requested]")
     page.locator("main form.stack .actions button[type=submit]").click()
     page.wait_for_load_state()
-    assert page.locator(".field:has(#id_note) ul.errorlist li").count() == 1
+    assert page.locator(f".field:has(#id_note) {FIELD_ERRORS}#id_note_error p").count() == 1
 
 
 def _decide_nothing(page):
     """Save the decision without choosing one: the radio group gets the error."""
     page.locator("main form.stack .actions button[type=submit]").click()
     page.wait_for_load_state()
-    assert page.locator("main form.stack fieldset ul.errorlist li").count() == 1
+    assert (
+        page.locator(f"main form.stack fieldset.field {FIELD_ERRORS}#id_outcome_error p").count()
+        == 1
+    )
 
 
 def _take_every_queued_task(data):
@@ -139,7 +146,7 @@ def _continue_to_confirmation(page):
 def _submit_empty_booking(page):
     page.locator("main form.stack .actions button[type=submit]").click()
     page.wait_for_load_state()
-    assert page.locator("main .errorlist").count() >= 2
+    assert page.locator(f"main {FIELD_ERRORS}").count() >= 2
 
 
 BOTH_TASK_LISTS = (
@@ -159,7 +166,12 @@ SCREENS = [
     Screen("password-reset-done", None, lambda d: "/accounts/password_reset/done/"),
     Screen("accessibility-statement", None, lambda d: "/accessibility/", shows="main h2"),
     # Provider portal
-    Screen("my-applications", "traeger", lambda d: "/applications/", shows="main table .state"),
+    Screen(
+        "my-applications",
+        "traeger",
+        lambda d: "/applications/",
+        shows="main #my-applications .state",
+    ),
     Screen(
         "my-applications-waiting",
         "traeger",
@@ -184,7 +196,7 @@ SCREENS = [
         "detail-draft-incomplete",
         "traeger",
         lambda d: f"/applications/{d['incomplete']}/",
-        shows="main .notice.warning li",
+        shows="main .kern-alert--warning li",
     ),
     Screen(
         "detail-draft-precheck",
@@ -214,13 +226,13 @@ SCREENS = [
         "submit-incomplete",
         "traeger",
         lambda d: f"/applications/{d['incomplete']}/submit/",
-        shows="main .notice.warning li",
+        shows="main .kern-alert--warning li",
     ),
     Screen(
         "submit-guideline-not-met",
         "traeger",
         lambda d: f"/applications/{d['too_expensive']}/submit/",
-        shows="main:has(.notice.error) table.findings tr.finding-fail",
+        shows="main:has(.kern-alert--danger) table.findings tr.finding-fail",
     ),
     Screen(
         "withdraw-confirmation",
@@ -232,7 +244,7 @@ SCREENS = [
         "delete-confirmation",
         "traeger",
         lambda d: f"/applications/{d['draft']}/delete/",
-        shows="main form[method=post] button.danger",
+        shows="main form[method=post] button.fm-btn--danger",
     ),
     # Staff
     Screen(
@@ -285,7 +297,7 @@ SCREENS = [
         "check-assigned-to-someone-else",
         "buero2",
         lambda d: f"/tasks/{d['task_in_review']}/check/",
-        shows="main:not(:has(input[name=outcome])):has(table.findings) p.notice",
+        shows="main:not(:has(input[name=outcome])):has(table.findings) div.kern-alert--info",
     ),
     Screen(
         "check-unassigned",
@@ -339,7 +351,7 @@ SCREENS = [
     ),
     Screen("steering", "vorsitz", lambda d: "/steering/", shows="main table tbody tr"),
     Screen("finance", "kaemmerei", lambda d: "/finance/", shows="main table tbody tr"),
-    Screen("audit", "pruefung", lambda d: "/audit/", shows="main table tbody tr"),
+    Screen("audit", "pruefung", lambda d: "/audit/", shows="main ol.history li"),
     # Everyone
     Screen(
         "password-change",
@@ -347,7 +359,7 @@ SCREENS = [
         lambda d: "/accounts/password_change/",
         shows="#id_old_password",
     ),
-    Screen("no-role", "ohnerolle", lambda d: "/", shows="main .notice.warning"),
+    Screen("no-role", "ohnerolle", lambda d: "/", shows="main .kern-alert--warning"),
     Screen("403", "traeger", lambda d: "/office/", status=403),
     Screen("404", "traeger", lambda d: "/applications/999999999/", status=404),
 ]

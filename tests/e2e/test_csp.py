@@ -48,7 +48,7 @@ def test_defect_16_provider_pages_raise_no_csp_violation(page, live_server, csp_
     assert LOGIN_PATH not in page.url
 
     page.goto("/applications/new/")
-    rows = page.locator("#cost-items tbody tr")
+    rows = page.locator("#cost-items [data-cost-row]")
     before = rows.count()
     page.click("#add-cost-item")
     expect(rows).to_have_count(before + 1)  # cost_items.js ran

@@ -142,7 +142,7 @@ class Checks:
 
 
 def _success(page):
-    assert page.locator("main .messages li.success").count() == 1, page.url
+    assert page.locator("main .fm-messages .kern-alert--success").count() == 1, page.url
 
 
 def _continue_and_confirm(page, checks, name, phone=False):

@@ -101,7 +101,7 @@ def _take_over_from_queue(page, live_server, task):
     assert mine.locator(f"a[href='/tasks/{task.pk}/check/']").count() == 0
     claim.locator("button[type=submit]").click()
     page.wait_for_url(f"**/tasks/{task.pk}/check/")
-    assert page.locator("main .messages li.success").count() == 1
+    assert page.locator("main .fm-messages .kern-alert--success").count() == 1
 
 
 def _decision_form(page):
@@ -144,7 +144,7 @@ def test_office_requests_changes_provider_amends_office_finds_eligible(
     assert page.url == f"{live_server.url}/tasks/{first_task.pk}/check/"
     note = page.locator("#id_note")
     assert note.get_attribute("aria-invalid") == "true"
-    note_errors = page.locator(".field:has(#id_note) ul.errorlist li")
+    note_errors = page.locator("#id_note_error .fm-error-line")
     assert note_errors.count() == 1
     assert note_errors.first.is_visible()
     assert page.locator("input[name=outcome][value=changes_requested]").is_checked()
@@ -157,7 +157,7 @@ def test_office_requests_changes_provider_amends_office_finds_eligible(
     note.fill(NOTE)
     _decision_form(page).locator(".actions button[type=submit]").click()
     page.wait_for_url("**/tasks/")
-    assert page.locator("main .messages li.success").count() == 1
+    assert page.locator("main .fm-messages .kern-alert--success").count() == 1
     assert page.locator(f"main a[href='/tasks/{first_task.pk}/check/']").count() == 0
     application.refresh_from_db()
     first_task.refresh_from_db()
@@ -196,7 +196,7 @@ def test_office_requests_changes_provider_amends_office_finds_eligible(
     provider.fill("#id_cost-1-amount", "350,00")
     provider.locator("main form.stack .actions button[type=submit]").click()
     provider.wait_for_url(f"**/applications/{application.pk}/")
-    assert provider.locator("main .messages li.success").count() == 1
+    assert provider.locator("main .fm-messages .kern-alert--success").count() == 1
     application.refresh_from_db()
     assert application.state == "changes_requested"
     assert application.title == AMENDED_TITLE
@@ -208,11 +208,11 @@ def test_office_requests_changes_provider_amends_office_finds_eligible(
 
     provider.locator(f"main .actions a[href='/applications/{application.pk}/submit/']").click()
     provider.wait_for_url(f"**/applications/{application.pk}/submit/")
-    assert provider.locator("main .notice.error").count() == 0
-    assert provider.locator("main .notice.warning").count() == 0
+    assert provider.locator("main .kern-alert--danger").count() == 0
+    assert provider.locator("main .kern-alert--warning").count() == 0
     provider.locator("main form[method=post] button[type=submit]").click()
     provider.wait_for_url(f"**/applications/{application.pk}/")
-    assert provider.locator("main .messages li.success").count() == 1
+    assert provider.locator("main .fm-messages .kern-alert--success").count() == 1
     assert provider.locator("main .state.state-submitted").count() == 1
     application.refresh_from_db()
     assert application.state == "submitted"
@@ -226,10 +226,12 @@ def test_office_requests_changes_provider_amends_office_finds_eligible(
     # The findings of the resubmission are shown; the first check is listed below.
     assert page.locator("main table.findings").count() == 1
     form = _decision_form(page)
+    # The rule that needs a judgement is assessed first (issue 12, item 6).
+    form.locator("input[name=assess_new_approach][value=met]").check()
     form.locator("input[name=outcome][value=eligible]").check()
     form.locator(".actions button[type=submit]").click()
     page.wait_for_url("**/tasks/")
-    assert page.locator("main .messages li.success").count() == 1
+    assert page.locator("main .fm-messages .kern-alert--success").count() == 1
     assert page.locator(f"main a[href='/tasks/{second_task.pk}/check/']").count() == 0
 
     # --- What is on record -----------------------------------------------------------------------
@@ -263,9 +265,7 @@ def test_office_requests_changes_provider_amends_office_finds_eligible(
     provider.goto(f"{live_server.url}/applications/")
     to_do = provider.locator("main section[aria-labelledby=waiting-heading]")
     assert to_do.locator(f"a[href='/applications/{application.pk}/']").count() == 0
-    row = provider.locator(
-        "main table tbody tr", has=provider.locator(f"a[href='/applications/{application.pk}/']")
-    )
+    row = provider.locator(f"main #application-{application.pk}")
     assert row.locator(".state.state-scheduled").count() == 1
     assert re.search(r"VF-\d{4}-\d{4}", row.inner_text())
 
@@ -282,7 +282,7 @@ def test_an_edit_keeps_the_cost_rows_left_unchanged(page, live_server, demo, sub
     page.fill("#id_cost-0-amount", "1.750,00")  # row 1 (400,00 €) is left as it is
     page.locator("main form.stack .actions button[type=submit]").click()
     page.wait_for_url(f"**/applications/{application.pk}/")
-    assert page.locator("main .messages li.success").count() == 1
+    assert page.locator("main .fm-messages .kern-alert--success").count() == 1
 
     application.refresh_from_db()
     amounts = [item.amount for item in application.cost_items.order_by("position")]

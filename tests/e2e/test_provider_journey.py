@@ -62,8 +62,10 @@ def test_provider_drafts_submits_and_sees_the_state(page, live_server, portal):
     # The start page sends a provider to "My applications"; nothing there yet.
     assert page.url == f"{live_server.url}/applications/"
     assert page.locator("main .empty").count() == 1
+    # The empty state says what to do next and offers the first step.
+    assert page.locator("main #no-applications a[href='/applications/new/']").count() == 1
 
-    page.locator("main .actions a[href='/applications/new/']").click()
+    page.locator("main #no-applications .actions a[href='/applications/new/']").click()
     page.wait_for_url("**/applications/new/")
     _fill_content(page, portal, start, end)
 
@@ -71,11 +73,15 @@ def test_provider_drafts_submits_and_sees_the_state(page, live_server, portal):
     page.select_option("#id_cost-0-category", "material")
     page.fill("#id_cost-0-description", "Material für die Treffen")
     page.fill("#id_cost-0-amount", "1.234,56")
-    # The second row comes from the <template> through cost_items.js.
+    # The second row comes from the <template> through cost_items.js, numbered for people.
     assert page.locator("#id_cost-1-amount").count() == 0
     page.click("#add-cost-item")
     page.wait_for_selector("#id_cost-1-amount")
     assert page.input_value("#id_cost-TOTAL_FORMS") == "2"
+    rows = page.locator("#cost-items [data-cost-row]")
+    assert rows.count() == 2
+    assert "2" in _text(rows.nth(1).locator("legend"))
+    assert "__" not in _text(rows.nth(1))
     page.select_option("#id_cost-1-category", "public_relations")
     page.fill("#id_cost-1-description", "Flyer")
     page.fill("#id_cost-1-amount", "250")
@@ -97,23 +103,32 @@ def test_provider_drafts_submits_and_sees_the_state(page, live_server, portal):
     assert page.url == f"{live_server.url}/applications/{application.pk}/"
     assert application.state == "draft"
     assert str(application.requested_amount) == "1384.56"
-    assert page.locator("main .messages li.success").count() == 1
+    assert page.locator("main .fm-messages .kern-alert--success").count() == 1
     assert page.locator("main .state.state-draft").count() == 1
+    # The page leads with the summary: the state and the next step (check and submit).
+    summary = page.locator("main #summary")
+    assert summary.locator(".state.state-draft").count() == 1
+    assert (
+        summary.locator(f"#next-step a[href='/applications/{application.pk}/submit/']").count() == 1
+    )
+    # The history is folded below.
+    assert page.locator("main details.fm-fold#history").count() == 1
+    assert not page.locator("main #history ol.history").is_visible()
     requested = page.locator("main table tfoot tr").last.locator("td.num")
     assert _text(requested) == "1.384,56 €"
     # The completeness check says the draft is complete (no list of open points).
     completeness = page.locator("section[aria-labelledby=completeness-heading]")
-    assert completeness.locator("p.notice").count() == 1
-    assert completeness.locator(".notice.warning").count() == 0
+    assert completeness.locator(".kern-alert--info").count() == 1
+    assert completeness.locator(".kern-alert--warning").count() == 0
 
     page.locator(f"main .actions a[href='/applications/{application.pk}/submit/']").click()
     page.wait_for_url(f"**/applications/{application.pk}/submit/")
-    assert page.locator("main .notice.warning").count() == 0
+    assert page.locator("main .kern-alert--warning").count() == 0
     page.locator("main form[method=post] button[type=submit]").click()
     page.wait_for_url(f"**/applications/{application.pk}/")
 
-    assert page.locator("main .messages li.success").count() == 1
-    assert page.locator("main .state.state-submitted").count() == 1
+    assert page.locator("main .fm-messages .kern-alert--success").count() == 1
+    assert page.locator("main #summary .state.state-submitted").count() == 1
     application.refresh_from_db()
     assert application.state == "submitted"
     assert application.reference
@@ -121,11 +136,23 @@ def test_provider_drafts_submits_and_sees_the_state(page, live_server, portal):
 
     page.goto(f"{live_server.url}/applications/")
     row = page.locator(
-        "main table tbody tr", has=page.locator(f"a[href='/applications/{application.pk}/']")
+        "main .fm-application-card",
+        has=page.locator(f"a[href='/applications/{application.pk}/']"),
     )
     assert row.count() == 1
     assert row.locator(".state.state-submitted").count() == 1
     assert application.reference in row.inner_text()
+
+    # Phone first: at 390 px none of the provider's pages scrolls sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in (
+        "/applications/",
+        "/applications/new/",
+        f"/applications/{application.pk}/",
+    ):
+        page.goto(f"{live_server.url}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= page.evaluate("window.innerWidth"), f"{path} is {width} px wide"
 
 
 def test_bad_amount_shows_the_error_at_the_field_and_saves_nothing(page, live_server, portal):
@@ -144,13 +171,15 @@ def test_bad_amount_shows_the_error_at_the_field_and_saves_nothing(page, live_se
     page.wait_for_load_state()
 
     assert page.url == f"{live_server.url}/applications/new/"
-    assert page.locator("main .messages li.error").count() == 1
+    assert page.locator("main .fm-messages .kern-alert--danger").count() == 1
     amount = page.locator("#id_cost-0-amount")
     assert amount.get_attribute("aria-invalid") == "true"
     assert amount.input_value() == "12,345"  # the input is kept for correction
-    cell_errors = page.locator("td:has(#id_cost-0-amount) ul.errorlist li")
-    assert cell_errors.count() == 1
-    assert cell_errors.first.is_visible()
+    # The error sits at the field, inside its cost item (KERN markup: <field id>_error).
+    row_errors = page.locator("[data-cost-row]:has(#id_cost-0-amount) .kern-error")
+    assert row_errors.count() == 1
+    assert row_errors.first.get_attribute("id") == "id_cost-0-amount_error"
+    assert row_errors.first.is_visible()
     # The other fields keep what was typed.
     assert page.input_value("#id_title") == "Sprachpatenschaften im Quartier"
     assert Application.objects.count() == before

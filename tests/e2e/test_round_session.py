@@ -276,7 +276,7 @@ def test_a_session_run_from_the_browser(request, page, people, live_server, demo
         box.check()
     chair.locator("main form[method=post] button[type=submit]").click()
     chair.wait_for_url(f"**{session_url}")
-    expect(chair.locator("main .messages li.success")).to_have_count(1)
+    expect(chair.locator("main .fm-messages .kern-alert--success")).to_have_count(1)
     expect(chair.locator("main .state.state-in_session")).to_have_count(1)
     funding_round.refresh_from_db()
     assert funding_round.state == RoundState.IN_SESSION
@@ -295,7 +295,7 @@ def test_a_session_run_from_the_browser(request, page, people, live_server, demo
         form.locator(f"#id_item-{item.pk}-amount").fill(_german(amount))
         form.locator("button[type=submit]").click()
         chair.wait_for_url(f"**{session_url}#item-{item.pk}")
-        expect(chair.locator("main .messages li.success")).to_have_count(1)
+        expect(chair.locator("main .fm-messages .kern-alert--success")).to_have_count(1)
     proposed = dict(
         AgendaItem.objects.filter(round=funding_round).values_list("pk", "proposed_amount")
     )
@@ -308,7 +308,7 @@ def test_a_session_run_from_the_browser(request, page, people, live_server, demo
     chair.wait_for_url(f"**{defer_href}")
     chair.locator("main form[method=post] button[type=submit]").click()
     chair.wait_for_url(f"**{session_url}#item-{deferred_item.pk}")
-    expect(chair.locator("main .messages li.success")).to_have_count(1)
+    expect(chair.locator("main .fm-messages .kern-alert--success")).to_have_count(1)
     expect(chair.locator(f"#item-{deferred_item.pk} .state.state-deferred")).to_have_count(1)
     expect(chair.locator(f"#item-{deferred_item.pk} a[href='{defer_href}']")).to_have_count(0)
     deferred_item.refresh_from_db()
@@ -330,7 +330,7 @@ def test_a_session_run_from_the_browser(request, page, people, live_server, demo
     # The recused member has no buttons on the Caritas item, but on every other one.
     recused_page = members["lenkung2"]
     recused_section = recused_page.locator(f"#item-{recused_item.pk}")
-    expect(recused_section.locator(".notice.warning")).to_have_count(1)
+    expect(recused_section.locator(".kern-alert--warning")).to_have_count(1)
     expect(recused_section.locator("button[name=choice]")).to_have_count(0)
     expect(recused_page.locator("form.vote-form")).to_have_count(len(items) - 1)
     expect(members["lenkung1"].locator("form.vote-form")).to_have_count(len(items))
@@ -407,8 +407,8 @@ def test_a_session_run_from_the_browser(request, page, people, live_server, demo
     expect(chair.locator("#shortfalls")).to_have_count(0)
     chair.locator("main form[method=post] button[name=confirm]").click()
     chair.wait_for_url(f"**{session_url}")
-    expect(chair.locator("main .messages li.success")).to_have_count(1)
-    expect(chair.locator("main .messages li.error")).to_have_count(0)
+    expect(chair.locator("main .fm-messages .kern-alert--success")).to_have_count(1)
+    expect(chair.locator("main .fm-messages .kern-alert--danger")).to_have_count(0)
     expect(chair.locator("main .state.state-decided")).to_have_count(1)
     expect(chair.locator("main form[action$='/proposal/']")).to_have_count(0)
 
@@ -566,7 +566,7 @@ def test_the_round_pages_have_no_serious_accessibility_violation(
         member,
         "vote-in-session",
         f"/rounds/{pk}/vote/",
-        f"#item-{items[RECUSAL].pk} .notice.warning",
+        f"#item-{items[RECUSAL].pk} .kern-alert--warning",
     )
     expect(member.locator("form.vote-form button[name=choice]").first).to_be_visible()
     check(

@@ -98,17 +98,20 @@ def messages_of(response):
     return [str(m) for m in response.context["messages"]]
 
 
+ROW_HEADER = r'<th class="kern-table__header" scope="row">{}</th>(.*?)</tr>'
+
+
 def row_figures(response, label):
     """The linked figures of the balances row headed ``label`` (or 'Total')."""
     content = html(response)
-    match = re.search(rf'<th scope="row">{re.escape(label)}</th>(.*?)</tr>', content, re.S)
+    match = re.search(ROW_HEADER.format(re.escape(label)), content, re.S)
     assert match, f"no row {label!r}"
     return re.findall(r'<a href="[^"]*">([^<]*)</a>', match.group(1))
 
 
 def row_links(response, label):
     content = response.content.decode()
-    match = re.search(rf'<th scope="row">{re.escape(label)}</th>(.*?)</tr>', content, re.S)
+    match = re.search(ROW_HEADER.format(re.escape(label)), content, re.S)
     return [unescape(url) for url in re.findall(r'<a href="([^"]*)">', match.group(1))]
 
 
@@ -287,6 +290,25 @@ def test_balances_show_every_figure_of_the_year(finance_client, year, field_a, f
     assert "✓" in check
     assert eur("200.000,00") in check
     assert 'class="notice error"' not in response.content.decode()
+
+
+def test_on_a_phone_every_balance_is_named_by_its_column(finance_client, year, field_a, finance):
+    """Phone first: each cell carries its column's name (data-label), so the stacked rows below
+    768 px read "Zugewiesen 50.000,00 €"; the wide table keeps its header row."""
+    allocate(year, field_a, "50000.00", finance)
+    response = finance_client.get(reverse("ledger:balances", args=[year.pk]))
+    content = html(response)
+    table = re.search(
+        r'<table class="kern-table fm-stack" id="field-balances">.*?</table>', content, re.S
+    )
+    header = re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', table.group(0))
+    labels = re.findall(r'<td[^>]*data-label="([^"]*)"', table.group(0))
+    columns = [
+        as_shown(name) for name in ("Allocated", "Available", "Committed", "Disbursed", "Refunded")
+    ]
+    assert header == columns
+    assert labels == columns * 2  # the action field's row and the total
+    assert as_shown("Reconciliation") in content
 
 
 def listed(client, url):

@@ -425,7 +425,7 @@ def test_a_tally_keeps_its_own_copy_of_the_votes():
             tally(yes=[1, 2, 3, 4]),
             True,
             GO_NRW,
-            "Vertagt: Die Sitzungsleitung hat den Punkt auf die nächste Sitzung verschoben; "
+            "Vertagt: Die Sitzungsleitung hat den Punkt auf die nächste Sitzung vertagt; "
             "in dieser Sitzung wird über ihn nicht entschieden.",
             id="deferred",
         ),

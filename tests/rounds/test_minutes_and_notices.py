@@ -165,6 +165,7 @@ def test_a_proposal_is_prepared_after_the_deadline_and_changed_in_the_session(se
     assert actions(application) == [
         "application.submitted",
         "application.review_started",
+        "application.rules_assessed",
         "application.marked_eligible",
         "application.scheduled",
     ]

@@ -17,6 +17,7 @@ from tests.factories import (
     provider_user,
     user_with_role,
 )
+from tests.workflows.helpers import assessments_for
 from workflows import rounds as round_use_cases
 from workflows import services as process
 
@@ -39,7 +40,9 @@ def eligible_application(setting, organisation=None, amounts=None):
 
     process.submit_application(application=application, by=provider)
     task = process.claim_check(task=process.open_task(application), by=setting["office"])
-    return process.complete_check(task=task, by=setting["office"], outcome="eligible")
+    return process.complete_check(
+        task=task, by=setting["office"], outcome="eligible", assessments=assessments_for("eligible")
+    )
 
 
 def in_session(setting, *applications):

@@ -3,6 +3,7 @@ without JavaScript, the live tally, closing with and without enough money, and a
 of ten items run through the pages only (the acceptance point of the funding-rounds issue)."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -40,6 +41,7 @@ from tests.factories import (
     provider_user,
     user_with_role,
 )
+from tests.workflows.helpers import assessments_for
 from workflows import rounds as round_use_cases
 from workflows import services as process
 
@@ -120,7 +122,9 @@ def eligible_application(setting, organisation=None, amount=None):
 
     process.submit_application(application=application, by=provider)
     task = process.claim_check(task=process.open_task(application), by=setting["office"])
-    return process.complete_check(task=task, by=setting["office"], outcome="eligible")
+    return process.complete_check(
+        task=task, by=setting["office"], outcome="eligible", assessments=assessments_for("eligible")
+    )
 
 
 def agenda_via_pages(setting, funding_round, applications):
@@ -601,8 +605,9 @@ def test_a_member_votes_by_form_post_and_changes_the_vote_until_the_session_clos
     assert response["Location"] == f"{url('vote', setting['round'])}#item-{item.pk}"
     page = client.get(url("vote", setting["round"]))
     assert page.context["rows"][0].my_vote == "yes"
-    assert 'value="yes" class="button" aria-pressed="true"' in page.content.decode()
-    assert 'value="no" class="button secondary" aria-pressed="false"' in page.content.decode()
+    content = page.content.decode()
+    assert 'value="yes" class="kern-btn kern-btn--primary" aria-pressed="true"' in content
+    assert 'value="no" class="kern-btn kern-btn--secondary" aria-pressed="false"' in content
 
     vote(member, item, "no", client)
     assert list(Vote.objects.values_list("member_id", "choice")) == [(member.pk, "no")]
@@ -614,6 +619,29 @@ def test_a_member_votes_by_form_post_and_changes_the_vote_until_the_session_clos
     assert Vote.objects.get(member=member).choice == "no"
     page = client.get(url("vote", setting["round"]))
     assert b"vote-form" not in page.content
+
+
+def test_the_voting_page_lists_each_item_with_the_members_own_vote(setting):
+    """Phone first: an index at the top jumps to each item and shows the member's vote."""
+    first, second = in_session(
+        setting, eligible_application(setting), eligible_application(setting)
+    )
+    member = setting["members"][1]
+    client = login(member)
+    vote(member, first, "yes", client)
+    content = client.get(url("vote", setting["round"])).content.decode()
+    with translation.override("de"):
+        voted = f"{gettext('your vote:')} {gettext('Yes')}"
+        not_voted = gettext("not voted yet")
+    index = re.search(r'<nav class="fm-vote-index".*?</nav>', content, re.S).group(0)
+    assert f'href="#item-{first.pk}"' in index
+    assert f'href="#item-{second.pk}"' in index
+    assert re.search(rf'data-my-vote="{first.pk}"[^>]*>{voted}<', index)
+    assert re.search(rf'data-my-vote="{second.pk}"[^>]*>{not_voted}<', index)
+    # Each item's section is labelled by its heading; the count is a captioned table.
+    assert f'aria-labelledby="item-{first.pk}-heading"' in content
+    assert f'id="item-{first.pk}-heading"' in content
+    assert '<strong data-field="yes">1</strong>' in content
 
 
 def test_an_invalid_choice_is_refused(setting):

@@ -18,6 +18,7 @@ from tests.factories import (
     user_with_role,
 )
 from tests.payments.support import payment_as_is
+from tests.workflows.helpers import assessments_for
 from workflows import services as use_cases
 from workflows import settlement as flows
 
@@ -52,7 +53,12 @@ def grant_in_payment(
     if with_process:
         office = office or user_with_role("project_office")
         application = use_cases.submit_application(application=application, by=provider)
-        application = use_cases.review(application=application, by=office, outcome="eligible")
+        application = use_cases.review(
+            application=application,
+            by=office,
+            outcome="eligible",
+            assessments=assessments_for("eligible"),
+        )
         application = force_state_with_approval(application, "approved")
         use_cases.application_decided(application)
         application = force_state(application, "in_payment")

@@ -3,6 +3,7 @@
 from fund_manager.applications.models import Application, GuidelineCheck
 from fund_manager.core.models import AuditEntry
 from fund_manager.organisations.models import Membership
+from policies import rules
 from tests.factories import provider_user, user_with_role
 from workflows import services as process
 from workflows.flows import ApplicationFlow
@@ -30,12 +31,39 @@ def claim(application, by):
     return process.claim_check(task=process.open_task(application), by=by)
 
 
-def decide(application, by, outcome, note=""):
-    """Take the open check task (if nobody has it yet) and decide it."""
+# The office's judgement of ``new_approach`` (the rule that needs a person) that goes with a
+# decision: "eligible" needs it met, "ineligible" a requirement not met (with its reason).
+MET_REASON = "Neuer Ansatz: Sprachpatenschaften im Quartier."
+NOT_MET_REASON = "Kein neuer Ansatz erkennbar."
+DEFAULT = object()
+
+
+def assessments_for(outcome):
+    """The assessments a test passes with ``outcome`` unless it tests them itself."""
+    if outcome == "eligible":
+        return {"new_approach": rules.Assessment("new_approach", True, MET_REASON)}
+    if outcome == "ineligible":
+        return {"new_approach": rules.Assessment("new_approach", False, NOT_MET_REASON)}
+    return None
+
+
+def api_assessments_for(outcome):
+    """The same as the API's ``assessments`` list."""
+    given = assessments_for(outcome) or {}
+    return [{"rule": a.rule, "met": a.met, "reason": a.reason} for a in given.values()]
+
+
+def decide(application, by, outcome, note="", assessments=DEFAULT):
+    """Take the open check task (if nobody has it yet) and decide it (with the assessment
+    that the decision needs, unless ``assessments`` is given)."""
+    if assessments is DEFAULT:
+        assessments = assessments_for(outcome)
     task = process.open_task(application)
     if task.owner_id is None:
         task = process.claim_check(task=task, by=by)
-    return process.complete_check(task=task, by=by, outcome=outcome, note=note)
+    return process.complete_check(
+        task=task, by=by, outcome=outcome, note=note, assessments=assessments
+    )
 
 
 def actions(application):

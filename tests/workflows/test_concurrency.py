@@ -19,7 +19,7 @@ from workflows.flows import ApplicationFlow
 from workflows.models import ApplicationProcess
 from workflows.services import TaskError
 
-from .helpers import Task, actions, tasks
+from .helpers import Task, actions, assessments_for, tasks
 
 pytestmark = [
     pytest.mark.postgres,
@@ -156,8 +156,12 @@ def test_the_owner_submits_the_decision_twice_at_once(submitted_application, att
     copies = [fresh_task(submitted_application), fresh_task(submitted_application)]
 
     outcomes = run_at_once(
-        lambda: process.complete_check(task=copies[0], by=office, outcome="eligible"),
-        lambda: process.complete_check(task=copies[1], by=office, outcome="eligible"),
+        lambda: process.complete_check(
+            task=copies[0], by=office, outcome="eligible", assessments=assessments_for("eligible")
+        ),
+        lambda: process.complete_check(
+            task=copies[1], by=office, outcome="eligible", assessments=assessments_for("eligible")
+        ),
     )
 
     winners, losers = split(outcomes, Application)
@@ -172,12 +176,22 @@ def test_a_second_decision_while_the_first_is_saved_gets_a_clear_error(submitted
     process.claim_check(task=fresh_task(submitted_application), by=office)
     copies = [fresh_task(submitted_application), fresh_task(submitted_application)]
     first_decision, held = holding(
-        lambda: process.complete_check(task=copies[0], by=office, outcome="eligible")
+        lambda: process.complete_check(
+            task=copies[0], by=office, outcome="eligible", assessments=assessments_for("eligible")
+        )
     )
 
     outcomes = run_at_once(
         first_decision,
-        after(held, lambda: process.complete_check(task=copies[1], by=office, outcome="eligible")),
+        after(
+            held,
+            lambda: process.complete_check(
+                task=copies[1],
+                by=office,
+                outcome="eligible",
+                assessments=assessments_for("eligible"),
+            ),
+        ),
     )
 
     assert isinstance(outcomes[0], Application), describe(outcomes[0])
@@ -194,7 +208,9 @@ def test_eligible_and_changes_requested_at_once(submitted_application, attempt):
     copies = [fresh_task(submitted_application), fresh_task(submitted_application)]
 
     outcomes = run_at_once(
-        lambda: process.complete_check(task=copies[0], by=office, outcome="eligible"),
+        lambda: process.complete_check(
+            task=copies[0], by=office, outcome="eligible", assessments=assessments_for("eligible")
+        ),
         lambda: process.complete_check(
             task=copies[1], by=office, outcome="changes_requested", note="Bitte ändern."
         ),

@@ -19,6 +19,7 @@ from .helpers import (
     OUTSIDERS,
     REVIEW_PERMISSION,
     actions,
+    assessments_for,
     claim,
     decide,
     open_check,
@@ -136,7 +137,12 @@ def test_the_check_decision_ends_the_process_or_waits_for_the_steering_group(
         last_node,
     ]
     assert process.open_task(submitted) is None
-    assert actions(submitted) == ["application.submitted", "application.review_started", audit]
+    assert actions(submitted) == [
+        "application.submitted",
+        "application.review_started",
+        "application.rules_assessed",  # the judgement rule, assessed with the decision
+        audit,
+    ]
     check = tasks(submitted, ApplicationFlow.check)[0]
     assert check.owner == office
     assert check.finished is not None
@@ -212,6 +218,7 @@ def test_resubmission_creates_a_new_check_task_and_the_second_round_decides(
         "application.updated",
         "application.resubmitted",
         "application.review_started",
+        "application.rules_assessed",
         "application.marked_eligible",
     ]
 
@@ -301,7 +308,13 @@ def test_only_the_project_office_may_complete(submitted, organisation, office, k
     before = snapshot(submitted)
 
     with pytest.raises(NotPermitted):
-        process.complete_check(task=task, by=user, outcome=outcome, note="Begründung")
+        process.complete_check(
+            task=task,
+            by=user,
+            outcome=outcome,
+            note="Begründung",
+            assessments=assessments_for(outcome),
+        )
 
     assert snapshot(submitted) == before
     assert before["state"] == State.IN_REVIEW
@@ -326,7 +339,9 @@ def test_an_office_member_cannot_complete_a_task_assigned_to_a_colleague(
     before = snapshot(submitted)
 
     with pytest.raises(NotPermitted):
-        process.complete_check(task=task, by=office2, outcome="eligible")
+        process.complete_check(
+            task=task, by=office2, outcome="eligible", assessments=assessments_for("eligible")
+        )
 
     assert snapshot(submitted) == before
 
@@ -370,7 +385,9 @@ def test_a_task_must_be_claimed_before_it_is_completed(submitted, office):
     before = snapshot(submitted)
 
     with pytest.raises(TaskError):
-        process.complete_check(task=task, by=office, outcome="eligible")
+        process.complete_check(
+            task=task, by=office, outcome="eligible", assessments=assessments_for("eligible")
+        )
 
     assert snapshot(submitted) == before
 
@@ -382,11 +399,19 @@ def test_releasing_an_unassigned_task_fails(submitted, office):
 
 def test_a_done_task_can_neither_be_claimed_nor_completed_again(submitted, office):
     task = claim(submitted, office)
-    process.complete_check(task=task, by=office, outcome="eligible")
+    process.complete_check(
+        task=task, by=office, outcome="eligible", assessments=assessments_for("eligible")
+    )
     before = snapshot(submitted)
 
     with pytest.raises(TaskError):
-        process.complete_check(task=task, by=office, outcome="ineligible", note="Doch nicht.")
+        process.complete_check(
+            task=task,
+            by=office,
+            outcome="ineligible",
+            note="Doch nicht.",
+            assessments=assessments_for("ineligible"),
+        )
     with pytest.raises(TaskError):
         process.claim_check(task=task, by=office)
     with pytest.raises(TaskError):
@@ -402,7 +427,9 @@ def test_ineligible_and_changes_requested_need_a_note(submitted, office, outcome
     before = snapshot(submitted)
 
     with pytest.raises(InvalidInput) as caught:
-        process.complete_check(task=task, by=office, outcome=outcome, note=note)
+        process.complete_check(
+            task=task, by=office, outcome=outcome, note=note, assessments=assessments_for(outcome)
+        )
 
     assert set(caught.value.fields) == {"note"}
     assert snapshot(submitted) == before
@@ -414,7 +441,13 @@ def test_an_unknown_outcome_is_refused(submitted, office, outcome):
     before = snapshot(submitted)
 
     with pytest.raises(InvalidInput) as caught:
-        process.complete_check(task=task, by=office, outcome=outcome, note="Notiz")
+        process.complete_check(
+            task=task,
+            by=office,
+            outcome=outcome,
+            note="Notiz",
+            assessments=assessments_for(outcome),
+        )
 
     assert set(caught.value.fields) == {"outcome"}
     assert snapshot(submitted) == before

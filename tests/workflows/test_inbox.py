@@ -132,7 +132,7 @@ def test_tasks_older_than_the_limit_are_marked_overdue(office_client, office, se
         for row in [*response.context["mine"], *response.context["queue"]]
     }
     assert flags == {old_mine.pk: True, old_queued.pk: True, recent.pk: False, fresh.pk: False}
-    assert response.content.decode().count('class="overdue"') == 2
+    assert response.content.decode().count('kern-table__row overdue"') == 2
     assert response.content.decode().count("overdue-flag") == 2
 
 
@@ -370,21 +370,26 @@ def test_the_decision_form_needs_an_outcome(office_client, office, submitted):
     assert snapshot(submitted) == before
 
 
+# The assessment of the rule that needs a judgement (tests/workflows/test_check_assessments.py).
+MET = {"assess_new_approach": "met"}
+NOT_MET = {"assess_new_approach": "not_met", "reason_new_approach": "Kein neuer Ansatz."}
+
+
 @pytest.mark.parametrize(
-    ("outcome", "note", "state"),
+    ("outcome", "note", "assessed", "state"),
     [
-        ("eligible", "", State.ELIGIBLE),
-        ("ineligible", "Nicht förderfähig.", State.INELIGIBLE),
-        ("changes_requested", "Bitte Kostenplan aufschlüsseln.", State.CHANGES_REQUESTED),
+        ("eligible", "", MET, State.ELIGIBLE),
+        ("ineligible", "Nicht förderfähig.", NOT_MET, State.INELIGIBLE),
+        ("changes_requested", "Bitte Kostenplan aufschlüsseln.", {}, State.CHANGES_REQUESTED),
     ],
 )
 def test_the_decision_form_completes_the_task(
-    office_client, office, submitted, outcome, note, state
+    office_client, office, submitted, outcome, note, assessed, state
 ):
     task = claim(submitted, office)
 
     response = office_client.post(
-        url("check", task), {"outcome": outcome, "note": note}, follow=True
+        url("check", task), {"outcome": outcome, "note": note, **assessed}, follow=True
     )
 
     assert response.redirect_chain == [(INBOX, 302)]
@@ -416,10 +421,13 @@ def test_deciding_a_task_one_has_not_taken_is_refused(office_client, office2, su
 
 def test_a_done_task_cannot_be_decided_again(office_client, office, submitted):
     task = claim(submitted, office)
-    office_client.post(url("check", task), {"outcome": "eligible"})
+    office_client.post(url("check", task), {"outcome": "eligible", **MET})
+    assert open_check(submitted) is None
     before = snapshot(submitted)
 
-    response = office_client.post(url("check", task), {"outcome": "ineligible", "note": "Doch."})
+    response = office_client.post(
+        url("check", task), {"outcome": "ineligible", "note": "Doch.", **NOT_MET}
+    )
 
     assert response.status_code == 302
     assert snapshot(submitted) == before

@@ -12,7 +12,7 @@ from fund_manager.organisations.models import Membership
 from tests.factories import UserFactory, provider_user, user_with_role
 from workflows import services as process
 
-from .helpers import claim, decide, office_member_of, open_check
+from .helpers import assessments_for, claim, decide, office_member_of, open_check
 
 pytestmark = pytest.mark.django_db
 
@@ -208,7 +208,13 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(
 
     def decide_then_fail():
         with transaction.atomic():
-            process.complete_check(task=task, by=office, outcome=outcome, note=note)
+            process.complete_check(
+                task=task,
+                by=office,
+                outcome=outcome,
+                note=note,
+                assessments=assessments_for(outcome),
+            )
             raise Abort
 
     with run_callbacks(), pytest.raises(Abort):
@@ -246,9 +252,17 @@ def test_refused_decisions_send_nothing(
 
     with run_callbacks():
         with pytest.raises(NotPermitted):
-            process.complete_check(task=task, by=office2, outcome="eligible")
+            process.complete_check(
+                task=task, by=office2, outcome="eligible", assessments=assessments_for("eligible")
+            )
         with pytest.raises(InvalidInput):
-            process.complete_check(task=task, by=office, outcome="ineligible", note="")
+            process.complete_check(
+                task=task,
+                by=office,
+                outcome="ineligible",
+                note="",
+                assessments=assessments_for("ineligible"),
+            )
         with pytest.raises(InvalidInput):
             process.complete_check(task=task, by=office, outcome="changes_requested", note=" ")
         with pytest.raises(NotPermitted):

@@ -15,7 +15,7 @@ from workflows.models import ApplicationProcess
 from workflows.process import cancel_process
 from workflows.selectors import application_of
 
-from .helpers import actions, open_check, snapshot, tasks
+from .helpers import actions, assessments_for, open_check, snapshot, tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,12 @@ def test_withdraw_or_delete_refuses_any_other_state(submitted, provider):
 def test_review_takes_and_decides_the_check_in_one_step(submitted, office):
     task = open_check(submitted)
 
-    decided = use_cases.review(application=submitted, by=office, outcome="eligible")
+    decided = use_cases.review(
+        application=submitted,
+        by=office,
+        outcome="eligible",
+        assessments=assessments_for("eligible"),
+    )
 
     assert decided.state == State.ELIGIBLE
     task.refresh_from_db()
@@ -82,7 +87,13 @@ def test_review_takes_and_decides_the_check_in_one_step(submitted, office):
 def test_a_refused_review_leaves_the_task_unclaimed(submitted, office):
     before = snapshot(submitted)
     with pytest.raises(InvalidInput):
-        use_cases.review(application=submitted, by=office, outcome="ineligible", note=" ")
+        use_cases.review(
+            application=submitted,
+            by=office,
+            outcome="ineligible",
+            note=" ",
+            assessments=assessments_for("ineligible"),
+        )
     assert snapshot(submitted) == before
 
 

@@ -16,6 +16,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from fund_manager.applications import selectors, services
 from fund_manager.applications.eligibility import precheck
@@ -57,6 +58,30 @@ def api_field_names():
             messages = [str(message) for message in messages]
             if field in _DECLARATION_OF_FIELD:
                 detail.setdefault("declarations", {})[_DECLARATION_OF_FIELD[field]] = messages
+            else:
+                detail.setdefault(field, []).extend(messages)
+        raise ValidationError(detail) from exc
+
+
+@contextmanager
+def api_assessment_errors():
+    """The use case names the assessment fields as the check page does (``assess_<rule>``,
+    ``reason_<rule>``, None for the whole decision); the API answers with its own names:
+    ``assessments: {<rule>: {"met" | "reason": [...]}}`` and ``non_field_errors``."""
+    try:
+        yield
+    except InvalidInput as exc:
+        if not exc.fields:
+            raise
+        detail = {}
+        for field, messages in exc.fields.items():
+            messages = [str(message) for message in messages]
+            if field is None:
+                detail.setdefault(api_settings.NON_FIELD_ERRORS_KEY, []).extend(messages)
+            elif field.startswith(("assess_", "reason_")):
+                kind, rule = field.split("_", 1)
+                part = "met" if kind == "assess" else "reason"
+                detail.setdefault("assessments", {}).setdefault(rule, {})[part] = messages
             else:
                 detail.setdefault(field, []).extend(messages)
         raise ValidationError(detail) from exc
@@ -227,13 +252,23 @@ class ApplicationViewSet(viewsets.GenericViewSet):
         request=ReviewSerializer,
         description=(
             "The project office decides the open check task: `eligible`, `ineligible` (`note` "
-            "= the reason) or `changes_requested` (`note` = what to change). An unassigned task "
+            "= the reason) or `changes_requested` (`note` = what to change). With it, "
+            "`assessments`: the office's judgement of each guideline rule that needs a person "
+            "(`[{rule, met, reason}]`; today `new_approach`). `eligible` needs every such rule "
+            "assessed as met, `ineligible` a rule not met (assessed, or found by the check), "
+            "`met: false` a `reason`; `changes_requested` needs none. An unassigned task "
             "is taken by the caller first. No open check task (a draft, waiting for changes, "
             "already decided): 409 `no_open_check`. A task assigned to someone else: 403."
         ),
         responses={
             200: ApplicationSerializer,
-            400: OpenApiResponse(description="Unknown outcome or missing note: field errors."),
+            400: OpenApiResponse(
+                description=(
+                    "Unknown outcome, missing note, an unknown or repeated rule, a missing or "
+                    "refused assessment: field errors (`assessments`: per rule `met` or "
+                    "`reason`; `non_field_errors`)."
+                )
+            ),
             403: _FORBIDDEN,
             404: _NOT_FOUND,
             409: _CONFLICT,
@@ -245,12 +280,16 @@ class ApplicationViewSet(viewsets.GenericViewSet):
         application = self.get_object()
         # Role before input: a provider learns nothing more from a 400.
         use_cases.require_check_role(request.user, application)
-        decision = validated(ReviewSerializer, request)
-        with api_field_names():
+        _check, to_assess = use_cases.rules_to_assess(application)
+        decision = validated(
+            ReviewSerializer, request, context={"rules": [spec.id for spec in to_assess]}
+        )
+        with api_assessment_errors():
             application = use_cases.review(
                 application=application,
                 by=request.user,
                 outcome=decision["outcome"],
                 note=decision["note"],
+                assessments=decision["assessments"],
             )
         return self._answer(application)

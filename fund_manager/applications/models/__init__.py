@@ -15,6 +15,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from fund_manager.core.money import ZERO, MoneyField
 from fund_manager.core.text import LONG_TEXT
 
+from .assessment import RuleAssessment, RuleAssessmentQuerySet
 from .revocation import Revocation, RevocationStatus
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "GuidelineCheckQuerySet",
     "Revocation",
     "RevocationStatus",
+    "RuleAssessment",
+    "RuleAssessmentQuerySet",
     "State",
     "attachment_path",
     "private_storage",

@@ -1,16 +1,18 @@
-// Cost plan rows: add and remove rows in the page and show the running total.
-// Works on a Django formset whose empty form is kept in <template id="cost-item-template">.
+// Cost plan of the application form: add and remove cost items in the page and show the running
+// total. Works on a Django formset whose items are stacked blocks ([data-cost-row]) inside
+// #cost-items; the empty form is kept in <template id="cost-item-template"> with "__prefix__"
+// (the form's index) and "__number__" (its number as people count, in the legend).
 (function () {
   "use strict";
-  var table = document.getElementById("cost-items");
-  if (!table) { return; }
-  var prefix = table.dataset.prefix;
+  var list = document.getElementById("cost-items");
+  if (!list) { return; }
+  var prefix = list.dataset.prefix;
   var total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
   var template = document.getElementById("cost-item-template");
-  var body = table.querySelector("tbody");
   var sum = document.getElementById("cost-sum");
   var lang = document.documentElement.lang || "de";
 
+  function rows() { return list.querySelectorAll("[data-cost-row]"); }
   function parse(text) {
     text = (text || "").replace(/\s|€/g, "");
     if (lang.indexOf("de") === 0) { text = text.replace(/\./g, "").replace(",", "."); }
@@ -21,7 +23,7 @@
   function refresh() {
     if (!sum) { return; }
     var cents = 0;
-    body.querySelectorAll("tr").forEach(function (row) {
+    rows().forEach(function (row) {
       var del = row.querySelector("input[name$='-DELETE']");
       var amount = row.querySelector("input[name$='-amount']");
       if (amount && !(del && del.checked)) { cents += Math.round(parse(amount.value) * 100); }
@@ -30,19 +32,19 @@
   }
   document.getElementById("add-cost-item").addEventListener("click", function () {
     var index = parseInt(total.value, 10);
-    var html = template.innerHTML.replace(/__prefix__/g, index);
-    body.insertAdjacentHTML("beforeend", html);
+    var html = template.innerHTML.replace(/__prefix__/g, index).replace(/__number__/g, index + 1);
+    list.insertAdjacentHTML("beforeend", html);
     total.value = index + 1;
-    var rows = body.querySelectorAll("tr");
-    var first = rows[rows.length - 1].querySelector("select, input");
+    var all = rows();
+    var first = all[all.length - 1].querySelector("select, input");
     if (first) { first.focus(); }
   });
-  body.addEventListener("change", function (event) {
+  list.addEventListener("change", function (event) {
     if (event.target.name && /-DELETE$/.test(event.target.name)) {
-      event.target.closest("tr").classList.toggle("removed", event.target.checked);
+      event.target.closest("[data-cost-row]").classList.toggle("removed", event.target.checked);
     }
     refresh();
   });
-  body.addEventListener("input", refresh);
+  list.addEventListener("input", refresh);
   refresh();
 })();

@@ -19,11 +19,18 @@
   function field(container, name) { return container.querySelector('[data-field="' + name + '"]'); }
 
   function markVote(form, choice) {
+    var chosen = null;
     form.querySelectorAll('button[name="choice"]').forEach(function (button) {
       var pressed = button.value === choice;
+      if (pressed) { chosen = button.textContent.trim(); }
       button.setAttribute("aria-pressed", pressed ? "true" : "false");
-      button.classList.toggle("secondary", !pressed);
+      // KERN: the chosen answer is the primary button, the others secondary.
+      button.classList.toggle("kern-btn--primary", pressed);
+      button.classList.toggle("kern-btn--secondary", !pressed);
     });
+    // The agenda index at the top of the voting page shows the vote beside each item.
+    var mark = document.querySelector('[data-my-vote="' + form.dataset.item + '"]');
+    if (mark && chosen) { setText(mark, mark.dataset.votedText + " " + chosen); }
   }
 
   function updateItem(item) {
