@@ -13,7 +13,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from fund_manager.core.errors import InvalidTransition
-from fund_manager.core.money import MoneyField
+from fund_manager.core.money import MoneyField, format_amount
 from fund_manager.core.text import MEDIUM_TEXT
 
 from . import profiles
@@ -180,7 +180,7 @@ class PaymentRequest(ConcurrentTransitionMixin, models.Model):
     INBOX_RELATED = ("application__organisation", "application__action_field")
 
     def __str__(self):
-        return f"{self.payment_key} ({self.amount})"
+        return f"{self.payment_key} ({format_amount(self.amount)})"
 
     def get_absolute_url(self):
         return reverse("payments:request", args=[self.pk])
