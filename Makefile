@@ -76,6 +76,7 @@ bench: install ## Issue 10's benchmarks against their raw baselines on PostgreSQ
 	DATABASE_URL=$(BENCH_PG)/fm_bench_staff_list $(PY) bench/staff_list.py --rows 100000 --repeat 15
 	DATABASE_URL=$(BENCH_PG)/fm_bench_export $(PY) bench/payments_export.py --payments 100000 --rounds 3
 	DATABASE_URL=$(BENCH_PG)/fm_bench_confirm $(PY) bench/payments_confirm.py --rows 10000 --rounds 3
+	DATABASE_URL=$(BENCH_PG)/fm_bench_insight $(PY) bench/insight.py --sizes 10000 100000 --repeat 15 --rounds 3
 
 clean: ## Remove the virtualenv, the database and caches
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "fund_manager.rounds",
     "fund_manager.payments",
     "fund_manager.settlement",
+    "fund_manager.reporting",
     "viewflow.workflow",
     "workflows",
     "fund_manager.dashboard",
@@ -312,6 +313,8 @@ FM_PRIVACY_AUTHORITY = os.environ.get("FM_PRIVACY_AUTHORITY", "")  # data protec
 # Forms render with the project's widget templates (templates/django/forms/): KERN's markup.
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 FM_PAGE_SIZE = 25
+# The open data (issue 13) are computed once per change and kept this long in the cache.
+FM_OPEN_DATA_CACHE_SECONDS = int(os.environ.get("FM_OPEN_DATA_CACHE_SECONDS", "600"))
 # Absolute links in e-mails.
 FM_SITE_URL = os.environ.get("FM_SITE_URL", "http://127.0.0.1:8000")
 # Days after which an open task counts as overdue in the inbox.

@@ -35,3 +35,7 @@ AUTHENTICATION_BACKENDS = [
     "tests.axes_backend.AxesBackendForTestClient",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# Tests change rows directly (QuerySet.update): no cached open data between them, except where
+# a test turns it on (tests/public/test_opendata.py).
+FM_OPEN_DATA_CACHE_SECONDS = int(os.environ.get("FM_OPEN_DATA_CACHE_SECONDS", "0"))

@@ -13,6 +13,7 @@ urlpatterns = [
     path("rounds/", include("fund_manager.rounds.urls")),
     path("payments/", include("fund_manager.payments.urls")),
     path("settlement/", include("fund_manager.settlement.urls")),
+    path("reports/", include("fund_manager.reporting.urls")),
     path("tasks/", include("workflows.urls")),
     path("", include("fund_manager.rounds.document_urls")),
     path("accounts/", include("django.contrib.auth.urls")),

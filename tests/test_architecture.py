@@ -11,6 +11,7 @@ PACKAGES = ("fund_manager", "workflows", "policies")
 # (module path, imported module) -> why it must stay inside the function.
 ALLOWED = {
     ("fund_manager/core/apps.py", ".lockout"): "signal receivers connect in AppConfig.ready()",
+    ("fund_manager/core/apps.py", ".audit"): "signal receivers connect in AppConfig.ready()",
     ("fund_manager/public/apps.py", ".checks"): "system checks register in AppConfig.ready()",
 }
 

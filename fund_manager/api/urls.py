@@ -17,6 +17,7 @@ from .views.reference import (
     TargetGroupViewSet,
 )
 from .views.rounds import AgendaItemViewSet, RoundViewSet
+from .views.statistics import StatisticsView
 
 app_name = "api"
 
@@ -63,6 +64,8 @@ urlpatterns = [
         FiscalYearTransferList.as_view(),
         name="fiscal-year-transfers",
     ),
+    # Issue 13: statistics as of a date (api/views/statistics.py).
+    path("v1/statistics/", StatisticsView.as_view(), name="statistics"),
     # Issue 11: payments, exports, confirmations, usage reports, refunds (one module each).
     *urls_payments.urlpatterns,
     *urls_exports.urlpatterns,

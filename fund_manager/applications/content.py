@@ -33,6 +33,8 @@ CONTENT_FIELDS = (
     "declares_not_started",
     "declares_new_approach",
     "declares_sustainable",
+    # Only a natural person's consent matters (issue 13: the open data name it only then).
+    "publication_consent",
 )
 
 

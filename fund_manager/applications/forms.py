@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from fund_manager.core.forms import DateInput, Form, MoneyFormField
 from fund_manager.core.money import ZERO
 from fund_manager.funds.models import ActionField, TargetGroup
+from fund_manager.organisations.models import Organisation
 from policies.dates import end_before_start_error, project_date_errors
 
 from .content import CONTENT_FIELDS, CostLine
@@ -94,10 +95,21 @@ class ApplicationForm(Form):
         label=_label("declares_new_approach"), required=False
     )
     declares_sustainable = forms.BooleanField(label=_label("declares_sustainable"), required=False)
+    # Issue 13: only a natural person's name needs consent to appear in the open data.
+    publication_consent = forms.BooleanField(
+        label=_label("publication_consent"),
+        required=False,
+        help_text=_(
+            "Only for private persons and private initiatives: without your consent the open "
+            "data show the project without your name. Organisations are always named."
+        ),
+    )
 
-    def __init__(self, *args, fund, organisations, fiscal_year=None, **kwargs):
+    def __init__(self, *args, fund, organisations, fiscal_year=None, applicant=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fiscal_year = fiscal_year
+        if not _may_be_natural_person(applicant, organisations, self.initial):
+            del self.fields["publication_consent"]
         self.fields["action_field"].queryset = ActionField.objects.filter(fund=fund, active=True)
         self.fields["target_groups"].queryset = TargetGroup.objects.filter(fund=fund, active=True)
         if organisations is None:
@@ -134,6 +146,18 @@ class ApplicationForm(Form):
         initial["target_groups"] = list(application.target_groups.all())
         initial["organisation"] = application.organisation_id
         return initial
+
+
+def _may_be_natural_person(applicant, organisations, initial):
+    """Whether the applicant may be a natural person (then the form asks for the consent to
+    publish its name). Unknown (no applicant given, none to choose from): asked, to be safe."""
+    if applicant is not None:
+        return applicant.natural_person
+    if organisations is not None:
+        return organisations.filter(natural_person=True).exists()
+    if initial and initial.get("organisation"):
+        return Organisation.objects.filter(pk=initial["organisation"], natural_person=True).exists()
+    return True
 
 
 class CostItemForm(Form):

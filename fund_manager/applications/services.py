@@ -15,6 +15,7 @@ from django_fsm import ConcurrentTransition, can_proceed
 
 from fund_manager.core.audit import log_action
 from fund_manager.core.errors import ConcurrentChange, InvalidInput, InvalidTransition, NotPermitted
+from fund_manager.core.money import ZERO, quantize
 from fund_manager.core.text import (
     CHANGES_REQUIRED,
     MEDIUM_TEXT,
@@ -318,7 +319,7 @@ def reevaluate_guidelines(*, application, by, use_current_version=False):
 # The round services decide who may act (the project office plans the agenda, the chair closes
 # the session) and by which rule; the application's own change is made here, like every other
 # one: lock, guard the state, transition, save, audit.
-def _round_transition(application, by, transition, action, data, **fields):
+def _round_transition(application, by, transition, action, data, snapshot=False, **fields):
     with transaction.atomic():
         locked = _lock(application)
         if not can_proceed(getattr(locked, transition)):
@@ -326,6 +327,13 @@ def _round_transition(application, by, transition, action, data, **fields):
                 _("This action is not possible while the application is “%(state)s”."),
                 params={"state": locked.get_state_display()},
             )
+        if snapshot:
+            data = {
+                **data,
+                "snapshot": decision_snapshot(
+                    locked, approved_amount=fields.get("approved_amount")
+                ),
+            }
         for name, value in fields.items():
             setattr(locked, name, value)
         getattr(locked, transition)()
@@ -345,34 +353,56 @@ def schedule_application(*, application, by, round_label, position):
     )
 
 
-def approve_application(*, application, by, amount, round_label, outcome):
-    """Approved with ``amount`` (the chair's proposal); the commitment is booked by the round."""
+def decision_snapshot(application, *, approved_amount=None):
+    """What the statistics group a decision by, as it stood when the steering group decided
+    (issue 13): kept in the decision's audit entry, so a later change of the application never
+    changes a report as of an earlier date."""
+    return {
+        "fiscal_year": application.fiscal_year_id,
+        "action_field": application.action_field.code if application.action_field_id else "",
+        "target_groups": sorted(application.target_groups.values_list("code", flat=True)),
+        "organisation": application.organisation_id,
+        "organisation_kind": application.organisation.kind,
+        "requested_amount": str(quantize(application.requested_amount or ZERO)),
+        "approved_amount": str(quantize(approved_amount)) if approved_amount is not None else "",
+    }
+
+
+def _decision(application, by, transition, action, round_label, outcome, round_id, amount=None):
+    fields = {"approved_amount": amount} if amount is not None else {}
     return _round_transition(
+        application,
+        by,
+        transition,
+        action,
+        {"round": round_label, "round_id": round_id, "outcome": outcome},
+        snapshot=True,
+        **fields,
+    )
+
+
+def approve_application(*, application, by, amount, round_label, outcome, round_id=None):
+    """Approved with ``amount`` (the chair's proposal); the commitment is booked by the round."""
+    return _decision(
         application,
         by,
         "approve",
         "application.approved",
-        {"round": round_label, "outcome": outcome},
-        approved_amount=amount,
+        round_label,
+        outcome,
+        round_id,
+        amount=amount,
     )
 
 
-def defer_application(*, application, by, round_label, outcome):
+def defer_application(*, application, by, round_label, outcome, round_id=None):
     """Deferred to the next round: it waits for an agenda again."""
-    return _round_transition(
-        application,
-        by,
-        "defer",
-        "application.deferred",
-        {"round": round_label, "outcome": outcome},
+    return _decision(
+        application, by, "defer", "application.deferred", round_label, outcome, round_id
     )
 
 
-def reject_application(*, application, by, round_label, outcome):
-    return _round_transition(
-        application,
-        by,
-        "reject",
-        "application.rejected",
-        {"round": round_label, "outcome": outcome},
+def reject_application(*, application, by, round_label, outcome, round_id=None):
+    return _decision(
+        application, by, "reject", "application.rejected", round_label, outcome, round_id
     )

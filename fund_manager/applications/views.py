@@ -22,6 +22,7 @@ from fund_manager.core.roles import Role, has_role, is_staff_reader
 from fund_manager.funds.selectors import current_fiscal_year
 from fund_manager.organisations.models import Organisation
 from fund_manager.payments import selectors as payment_selectors
+from fund_manager.reporting import audit_trail
 from fund_manager.rounds import schedule
 from fund_manager.rounds.documents import latest_decided_item, session_day
 from fund_manager.rounds.forms import NotificationForm
@@ -73,10 +74,17 @@ def staff_list(request):
     base = selectors.application_list(request.user).order_by("-submitted_at", "-id")
     filterset = StaffApplicationFilter(request.GET or None, queryset=base)
     queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    # The export links (reporting:export_applications) carry the filters, not the page.
+    export_query = request.GET.copy()
+    export_query.pop("page", None)
     return render(
         request,
         "applications/staff_list.html",
-        {"filter": filterset, "page_obj": page_of(request, queryset)},
+        {
+            "filter": filterset,
+            "page_obj": page_of(request, queryset),
+            "export_query": export_query.urlencode(),
+        },
     )
 
 
@@ -98,6 +106,10 @@ def _save_form(request, *, application=None):
         fund=fiscal_year.fund,
         fiscal_year=fiscal_year,
         organisations=organisations if choose_org else None,
+        # The consent to publication is asked of a natural person only (issue 13).
+        applicant=application.organisation
+        if application
+        else (None if choose_org else organisations.first()),
         initial=ApplicationForm.initial_for(application) if application else None,
     )
     formset = cost_item_formset(request.POST or None, application=application)
@@ -190,19 +202,23 @@ def _day(value):
     return date_format(value, "SHORT_DATE_FORMAT")
 
 
-def _coming_round(application, today):
+def _coming_round(application, today, rounds=None):
     """The round expected to decide ``application`` (rounds.schedule, the same answer as the
-    "deciding round" line), or None when it has decided already or none is in sight."""
-    deciding = schedule.deciding_round(application, today=today)
+    "deciding round" line), or None when it has decided already or none is in sight.
+    ``rounds``: ``schedule.deciding_rounds`` of a whole list, read once (a start page)."""
+    if rounds is not None:
+        deciding = rounds.get(application.pk)
+    else:
+        deciding = schedule.deciding_round(application, today=today)
     if deciding is None or deciding.decided:
         return None
     return deciding.round
 
 
-def _before_decision(application, provider, can_submit, today):
+def _before_decision(application, provider, can_submit, today, rounds=None):
     state = application.state
     if state in ("draft", "changes_requested"):
-        funding_round = _coming_round(application, today)
+        funding_round = _coming_round(application, today, rounds)
         if not provider:
             text = (
                 _("The applicant has not submitted the draft yet.")
@@ -239,7 +255,7 @@ def _before_decision(application, provider, can_submit, today):
             url=url,
             label=label if url else "",
         )
-    funding_round = _coming_round(application, today)
+    funding_round = _coming_round(application, today, rounds)
     session = _day(funding_round.session_date) if funding_round else ""
     if state in ("submitted", "in_review"):
         text = _("The project office checks the application against the funding guidelines.")
@@ -378,15 +394,16 @@ _FINAL_STEPS = {
 _AFTER_APPROVAL = ("approved", "in_payment", "report_due", "report_submitted", "refund_due")
 
 
-def next_step(user, application, *, can_submit=False, today=None):
-    """The next step of ``application`` as ``user`` reads it (the provider: what to do)."""
+def next_step(user, application, *, can_submit=False, today=None, rounds=None):
+    """The next step of ``application`` as ``user`` reads it (the provider: what to do).
+    ``rounds``: the deciding rounds of a whole list (``schedule.deciding_rounds``), if read."""
     today = today or timezone.localdate()
     provider = access.is_provider_of(user, application)
     if application.state in _FINAL_STEPS:
         return NextStep(str(_FINAL_STEPS[application.state]))
     if application.state in _AFTER_APPROVAL:
         return _after_approval(user, application, provider, today)
-    return _before_decision(application, provider, can_submit, today)
+    return _before_decision(application, provider, can_submit, today, rounds)
 
 
 @login_required
@@ -422,6 +439,8 @@ def detail(request, pk):
         else None,
         # Waiver and revocation (applications.grant_views).
         **grant_views.revocations_context(request.user, application),
+        # The whole timeline with payments, usage report and bookings (issue 13).
+        "may_read_timeline": audit_trail.may_read_timeline(request.user),
     }
     return render(request, "applications/detail.html", context)
 

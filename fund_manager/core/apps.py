@@ -9,4 +9,10 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         # The audit entry for a login lockout (django-axes' user_locked_out signal).
+        from django_fsm.signals import post_transition
+
         from . import lockout  # noqa: F401
+        from .audit import remember_transition
+
+        # Every state machine's transition is written into the next audit entry of its record.
+        post_transition.connect(remember_transition, dispatch_uid="core.audit.transition")

@@ -103,14 +103,36 @@ ACTION_LABELS = {
 }
 
 
-def log_action(*, obj, action, by, data=None) -> AuditEntry:
-    """Append one audit entry for ``obj`` (call inside the service's transaction)."""
+# django-fsm's post_transition leaves the transition on the instance (``remember_transition``,
+# connected in CoreConfig.ready); the next audit entry for that instance records it and forgets
+# it. Several transitions before one entry keep the first state before and the last after.
+_TRANSITION_ATTR = "_fm_audit_transition"
+
+
+def remember_transition(sender, instance, source, target, **kwargs):
+    if target is None:  # a transition that keeps the state (e.g. reduce_approval)
+        return
+    earlier = getattr(instance, _TRANSITION_ATTR, None)
+    first = earlier[0] if earlier else source
+    setattr(instance, _TRANSITION_ATTR, (str(first or ""), str(target or "")))
+
+
+def log_action(*, obj, action, by, data=None, state_from="", state_to="") -> AuditEntry:
+    """Append one audit entry for ``obj`` (call inside the service's transaction).
+
+    The states before and after are those of the transition just run on ``obj`` (if any),
+    unless given."""
+    transition = obj.__dict__.pop(_TRANSITION_ATTR, None)
+    if transition and not (state_from or state_to):
+        state_from, state_to = transition
     return AuditEntry.objects.create(
         content_type=ContentType.objects.get_for_model(type(obj)),
         object_id=str(obj.pk),
         action=action,
         actor=by if getattr(by, "is_authenticated", False) else None,
         data=data or {},
+        state_from=state_from,
+        state_to=state_to,
     )
 
 

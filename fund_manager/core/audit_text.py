@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import prefetch_related_objects
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext
@@ -448,6 +449,9 @@ class Described:
     object: str = ""
     key_values: list[tuple[str, str]] = field(default_factory=list)
     data: list[tuple[str, str]] = field(default_factory=list)
+    # The record's state before and after the action, by their German names ("" if none).
+    state_from: str = ""
+    state_to: str = ""
 
 
 def actor_name(user) -> str:
@@ -456,9 +460,83 @@ def actor_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _person(username) -> str:
-    user = get_user_model().objects.filter(username=username).first()
+def _person(username, entry=None) -> str:
+    # A page of entries names its people with one query (``prepare``): read from there.
+    people = getattr(entry, "_fm_people", None)
+    if people is not None and username in people:
+        user = people[username]
+    else:
+        user = get_user_model().objects.filter(username=username).first()
     return actor_name(user) if user else str(username)
+
+
+_NAMED_BY = {
+    "fundinground": ("fiscal_year",),
+    "spendingfreeze": ("fiscal_year__fund", "action_field"),
+}
+_PERSON_KEYS = ("member", "user", "username", "entitled", "present")
+
+
+def prepare(entries) -> list:
+    """Read what the sentences of ``entries`` name in a constant number of queries: the
+    application of an agenda item's or a usage report's record, the people named in the data
+    and the action fields named by their code. Call after the subjects are prefetched."""
+    entries = list(entries)
+    with_application = [
+        entry.subject
+        for entry in entries
+        if entry.content_type.model in ("agendaitem", "usagereport") and entry.subject is not None
+    ]
+    if with_application:
+        prefetch_related_objects(with_application, "application")
+    # What names a record without a reference (object_name: its str()): a funding round
+    # "2017/1", a spending freeze "fiscal year: action field".
+    for model, lookups in _NAMED_BY.items():
+        subjects = [
+            entry.subject
+            for entry in entries
+            if entry.content_type.model == model and entry.subject is not None
+        ]
+        if subjects:
+            prefetch_related_objects(subjects, *lookups)
+    usernames, codes = set(), set()
+    for entry in entries:
+        for key, value in (entry.data or {}).items():
+            if key in _PERSON_KEYS:
+                values = value if isinstance(value, list | tuple) else [value]
+                usernames.update(str(v) for v in values if isinstance(v, str | int))
+            elif key in ("action_field", "to_action_field") and isinstance(value, str):
+                codes.add(value)
+    people = {}
+    if usernames:
+        found = get_user_model().objects.filter(username__in=usernames)
+        people = {user.get_username(): user for user in found}
+        people |= {name: None for name in usernames if name not in people}
+    fields = {}
+    if codes:
+        model = apps.get_model("funds", "ActionField")
+        fields = dict(model.objects.filter(code__in=codes).values_list("code", "name"))
+        fields |= {code: code for code in codes if code not in fields}
+    for entry in entries:
+        entry._fm_people = people
+        entry._fm_fields = fields
+    return entries
+
+
+def state_label(entry, code) -> str:
+    """The German name of a state code of the entry's record (its ``state`` field's choices,
+    or ``status``); the code itself if the model has no such choice."""
+    if not code:
+        return ""
+    model = entry.content_type.model_class()
+    for name in ("state", "status"):
+        try:
+            choices = dict(model._meta.get_field(name).flatchoices) if model else {}
+        except FieldDoesNotExist:
+            continue
+        if code in choices:
+            return str(choices[code])
+    return str(code)
 
 
 def _application_name(application) -> str:
@@ -521,7 +599,10 @@ def _choices(entry, key, value):
     return str(label) if label is not None else None
 
 
-def _action_field_name(code):
+def _action_field_name(code, entry=None):
+    fields = getattr(entry, "_fm_fields", None)
+    if fields is not None and code in fields:
+        return fields[code]
     model = apps.get_model("funds", "ActionField")
     return model.objects.filter(code=code).values_list("name", flat=True).first() or code
 
@@ -539,7 +620,7 @@ def _format(key, value, entry) -> str:
         )
     if isinstance(value, list | tuple):
         if key in ("entitled", "present"):
-            return ", ".join(_person(v) for v in value)
+            return ", ".join(_person(v, entry) for v in value)
         if key == "fields":
             return ", ".join(_label(v, entry) for v in value) or "–"
         if key == "assessments":  # the office's judgements: rule title, met or not, reason
@@ -553,9 +634,9 @@ def _format(key, value, entry) -> str:
     if key in _WORDS and value in _WORDS[key]:
         return str(_WORDS[key][value])
     if key in ("action_field", "to_action_field"):
-        return _action_field_name(value)
+        return _action_field_name(value, entry)
     if key in ("member", "user", "username"):
-        return _person(value)
+        return _person(value, entry)
     if isinstance(value, str):
         if _ISO_DATE.match(value):
             return formats.date_format(datetime.date.fromisoformat(value), "SHORT_DATE_FORMAT")
@@ -643,5 +724,10 @@ def describe(entry) -> Described:
         if key not in _HIDDEN
     ]
     return Described(
-        sentence=sentence, object=values["object"], key_values=key_values, data=unfolded
+        sentence=sentence,
+        object=values["object"],
+        key_values=key_values,
+        data=unfolded,
+        state_from=state_label(entry, entry.state_from),
+        state_to=state_label(entry, entry.state_to),
     )

@@ -159,3 +159,15 @@ def _xlsx_chunks(data, title):
         spool.seek(0)
         while chunk := spool.read(2**16):
             yield chunk
+
+
+def follow(instance, lookup):
+    """The value at ``lookup`` ("application__organisation__name") of a model instance, or
+    None where a relation on the way is empty: what a resource's ``export_field`` reads, the
+    same lookups its ``value_columns`` give ``values_list()`` on the hot path."""
+    value = instance
+    for part in lookup.split("__"):
+        if value is None:
+            return None
+        value = getattr(value, part)
+    return value

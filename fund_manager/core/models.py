@@ -40,6 +40,11 @@ class AuditEntry(models.Model):
     object_id = models.CharField(max_length=64)
     subject = GenericForeignKey("content_type", "object_id")
     data = models.JSONField(_("data"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # The record's state before and after the action, where the action moved a state machine
+    # (django-fsm's post_transition, see core.audit): the statistics read states as of a date
+    # from here, and the auditor sees "old state -> new state".
+    state_from = models.CharField(_("state before"), max_length=30, blank=True, default="")
+    state_to = models.CharField(_("state after"), max_length=30, blank=True, default="")
 
     objects = AuditEntryQuerySet.as_manager()
 
@@ -47,7 +52,10 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["content_type", "object_id", "at"])]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "at"]),
+            models.Index(fields=["content_type", "action", "at"], name="core_audit_type_action_at"),
+        ]
         permissions = [("view_audit_trail", _("Can read the whole audit trail"))]
 
     def __str__(self):

@@ -64,9 +64,12 @@ ROLE_PERMISSIONS = {
         "settlement.review_report",
         "settlement.view_refundclaim",
         "settlement.waive_interest",
+        "reporting.view_statistics",
+        "reporting.write_status_report",
+        "reporting.export_lists",
     ],
-    Role.STEERING_MEMBER: [*_READ_ALL],
-    Role.CHAIR: [*_READ_ALL, "rounds.chair_session"],
+    Role.STEERING_MEMBER: [*_READ_ALL, "reporting.view_statistics"],
+    Role.CHAIR: [*_READ_ALL, "rounds.chair_session", "reporting.view_statistics"],
     Role.FINANCE: [
         *_READ_ALL,
         "funds.change_fiscalyear",
@@ -82,6 +85,9 @@ ROLE_PERMISSIONS = {
         "payments.confirm_payments",
         "settlement.view_refundclaim",
         "settlement.record_refund",
+        "reporting.view_statistics",
+        "reporting.export_lists",
+        "reporting.run_verification",
     ],
     Role.AUDITOR: [
         *_READ_ALL,
@@ -93,6 +99,10 @@ ROLE_PERMISSIONS = {
         "payments.view_paymentrequest",
         "settlement.view_usagereport",
         "settlement.view_refundclaim",
+        "reporting.view_statistics",
+        "reporting.export_lists",
+        "reporting.run_verification",
+        "reporting.view_verificationrun",
     ],
 }
 

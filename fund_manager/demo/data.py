@@ -70,7 +70,12 @@ ORGANISATIONS = [
         ("43050001", "1009876543"),
     ),
     ("Eine Welt Zentrum Herne", INI, "Overwegstraße 31", "700110", ("43050001", "1004567890")),
+    # A private initiative without an association behind it: the applicant is a natural person,
+    # whose name the open data leave out (no consent recorded in the application; issue 13).
+    ("Anna Beispielfrau", INI, "Mont-Cenis-Straße 5", "700111", ("43050001", "1006789012")),
 ]
+# The organisations above that are natural persons (Organisation.natural_person).
+NATURAL_PERSONS = {"Anna Beispielfrau"}
 
 # username, first name, last name, roles, organisation (membership) or None
 USERS = [
@@ -98,6 +103,7 @@ USERS = [
     ("caritas", "Carla", "Caritas", [Role.PROVIDER], "Caritasverband Herne e.V."),
     ("drk", "Dora", "Rotkreuz", [Role.PROVIDER], "DRK Kreisverband Herne und Wanne-Eickel e.V."),
     ("einewelt", "Emil", "Weltladen", [Role.PROVIDER], "Eine Welt Zentrum Herne"),
+    ("privat", "Anna", "Beispielfrau", [Role.PROVIDER], "Anna Beispielfrau"),
 ]
 
 MAT, PER, RENT, TRAV, PR, OTH = (

@@ -22,12 +22,13 @@ from fund_manager.rounds.models import FundingRound, RoundState, SteeringGroup, 
 from workflows import rounds as round_use_cases
 from workflows import services as use_cases
 
-PER, MAT, RENT, TRAV, PR = (
+PER, MAT, RENT, TRAV, PR, OTH = (
     CostItem.Category.PERSONNEL,
     CostItem.Category.MATERIAL,
     CostItem.Category.RENT,
     CostItem.Category.TRAVEL,
     CostItem.Category.PUBLIC_RELATIONS,
+    CostItem.Category.OTHER,
 )
 
 # number, submission deadline, session date
@@ -230,6 +231,17 @@ def history_2017(seeder):
     seeder.out(f"  2017: rounds 1-3 decided, approved total {total}")
 
 
+# A natural person's project (issue 13: open data without her name), decided in round 4.
+PRIVATE_PROJECT = (
+    "privat",
+    "Interkultureller Nachbarschaftsgarten",
+    "teilhabe",
+    ((2017, 10, 1), (2017, 12, 31)),
+    [(MAT, "Saatgut, Werkzeug, Hochbeete", "900.00"), (OTH, "Gemeinsames Erntefest", "300.00")],
+    (2017, 8, 15),
+)
+
+
 def _deadline_of(submitted):
     day = datetime.date(*submitted)
     return next(n for n, deadline, _ in ROUNDS_2017 if day <= datetime.date(*deadline))
@@ -307,6 +319,8 @@ def finish_2017(seeder):
     office, chair = seeder.users["projektbuero"], seeder.users["vorsitz"]
     fourth, fifth = _round(seeder, 4), _round(seeder, 5)
     if fourth.state == RoundState.OPEN:
+        user, title, field, period, items, submitted = PRIVATE_PROJECT
+        private = _submit_further(seeder, user, title, field, period, items, submitted)
         _, deadline, session = ROUNDS_2017[3]
         day_after = datetime.date(*deadline) + datetime.timedelta(days=1)
         with time_machine.travel(_at(day_after.timetuple()[:3]), tick=False):
@@ -314,6 +328,7 @@ def finish_2017(seeder):
             rounds.open_round(funding_round=fifth, by=office)
         # The Stadtteilfest (deferred in round 3) took place in the summer without a grant.
         decisions = {item.application_id: "no" for item in fourth.items.all()}
+        decisions[private] = "yes"
         with time_machine.travel(_at(session), tick=False):
             _session(seeder, fourth, decisions, late=(ROUND_4_LATE,))
         with time_machine.travel(_at(session, 16), tick=False):

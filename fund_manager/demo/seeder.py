@@ -30,6 +30,7 @@ from .data import (
     ALLOCATIONS_2017,
     ALLOCATIONS_NOW,
     MAT,
+    NATURAL_PERSONS,
     ORGANISATIONS,
     PASSWORD,
     PER,
@@ -81,6 +82,13 @@ class Seeder:
                     "Förderung modellhafter sowie kurzfristig notwendiger Integrationsprojekte, "
                     "die anderweitig nicht finanzierbar sind (Ratsvorlage 2017/0429, Abschnitt 5)."
                 ),
+                # The open data (issue 13): Herne's municipality key (AGS 05916000).
+                "open_data_attribution": "Stadt Herne",
+                "open_data_publisher": "Stadt Herne",
+                "open_data_contact_email": "verfuegungsfonds@example.org",
+                "open_data_geocoding_uri": (
+                    "http://dcat-ap.de/def/politicalGeocoding/municipalityKey/059160000000"
+                ),
             },
         )
         # The budgets are booked in the ledger (see ``ledger``), not typed into the year.
@@ -111,6 +119,7 @@ class Seeder:
                     "creditor_number": creditor,
                     "iban": _iban(*bank) if bank else "",
                     "account_holder": name if bank else "",
+                    "natural_person": name in NATURAL_PERSONS,
                 },
             )
 

@@ -3,14 +3,19 @@ written only by the ledger's services (close_fiscal_year books lapse and carry-o
 books the budget, both audited): here they are read-only, and a year is never deleted."""
 
 from django.contrib import admin
+from django.db import models
 
 from .models import ActionField, FiscalYear, Fund, TargetGroup
 
 
 @admin.register(Fund)
 class FundAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "owner_department"]
+    # Every field of the fund is editable here, the open data settings (issue 13) too.
+    list_display = ["name", "code", "owner_department", "open_data_published", "open_data_licence"]
+    list_filter = ["open_data_published", "open_data_licence"]
     search_fields = ["name", "code"]
+    # The open data addresses (publisher, geocoding) are web addresses: https unless typed.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(FiscalYear)

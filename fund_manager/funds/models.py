@@ -8,6 +8,43 @@ from fund_manager.core.text import MEDIUM_TEXT
 from policies.funding import MAX_PROOF_OF_USE_MONTHS, FundingType
 
 
+class OpenDataLicence(models.TextChoices):
+    """The licences of the DCAT-AP.de licence vocabulary a fund may publish its open data under
+    (https://www.dcat-ap.de/def/licenses/): the code is the last part of the licence's URI."""
+
+    DL_BY_DE_2_0 = "dl-by-de/2.0", _("Data licence Germany – attribution – version 2.0")
+    DL_ZERO_DE_2_0 = "dl-zero-de/2.0", _("Data licence Germany – zero – version 2.0")
+    CC_BY_4_0 = "cc-by/4.0", _("Creative Commons Attribution 4.0 International (CC BY 4.0)")
+    CC_BY_SA_4_0 = (
+        "cc-by-sa/4.0",
+        _("Creative Commons Attribution-ShareAlike 4.0 International (CC BY-SA 4.0)"),
+    )
+    CC_ZERO = "cc-zero", _("Creative Commons Zero (CC0 1.0)")
+
+    @property
+    def uri(self):
+        """The licence in the DCAT-AP.de vocabulary (what ``dct:license`` names)."""
+        return f"http://dcat-ap.de/def/licenses/{self.value}"
+
+    @property
+    def page(self):
+        """The licence's text for people."""
+        return LICENCE_PAGES[self.value]
+
+    @property
+    def needs_attribution(self):
+        return self.value not in ("dl-zero-de/2.0", "cc-zero")
+
+
+LICENCE_PAGES = {
+    "dl-by-de/2.0": "https://www.govdata.de/dl-de/by-2-0",
+    "dl-zero-de/2.0": "https://www.govdata.de/dl-de/zero-2-0",
+    "cc-by/4.0": "https://creativecommons.org/licenses/by/4.0/",
+    "cc-by-sa/4.0": "https://creativecommons.org/licenses/by-sa/4.0/",
+    "cc-zero": "https://creativecommons.org/publicdomain/zero/1.0/",
+}
+
+
 class Fund(models.Model):
     """A discretionary fund (Verfügungsfonds) of a city: nothing in the code is city-specific."""
 
@@ -59,6 +96,53 @@ class Fund(models.Model):
     payer_name = models.CharField(_("paying account holder"), max_length=70, blank=True)
     payer_iban = models.CharField(_("paying IBAN"), max_length=34, blank=True)
     payer_bic = models.CharField(_("paying BIC"), max_length=11, blank=True)
+    # --- Open data (issue 13): the funded projects, public, without personal data ---------------
+    open_data_published = models.BooleanField(
+        _("publish open data"),
+        default=True,
+        help_text=_(
+            "The funded projects appear on the public open data page and in its downloads."
+        ),
+    )
+    open_data_licence = models.CharField(
+        _("open data licence"),
+        max_length=20,
+        choices=OpenDataLicence,
+        default=OpenDataLicence.DL_BY_DE_2_0,
+    )
+    open_data_attribution = models.CharField(
+        _("attribution"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "How users of the data name the source (e.g. “Stadt Herne”); empty means the owner "
+            "department, else the fund’s name."
+        ),
+    )
+    open_data_publisher = models.CharField(
+        _("publisher"),
+        max_length=200,
+        blank=True,
+        help_text=_("Who publishes the data (the city); empty means the owner department."),
+    )
+    open_data_publisher_uri = models.URLField(
+        _("web address of the publisher"),
+        blank=True,
+        help_text=_("For example the city’s website or its entry in the transparency portal."),
+    )
+    open_data_contact_email = models.EmailField(
+        _("contact e-mail for the open data"),
+        blank=True,
+        help_text=_("An office address, never a person’s own address."),
+    )
+    open_data_geocoding_uri = models.URLField(
+        _("political geocoding URI"),
+        blank=True,
+        help_text=_(
+            "The municipality in the DCAT-AP.de vocabulary, e.g. "
+            "http://dcat-ap.de/def/politicalGeocoding/municipalityKey/059160000000."
+        ),
+    )
 
     class Meta:
         verbose_name = _("fund")
@@ -71,6 +155,19 @@ class Fund(models.Model):
     @property
     def guideline_series(self):
         return self.guideline or self.code
+
+    @property
+    def licence(self):
+        return OpenDataLicence(self.open_data_licence)
+
+    @property
+    def attribution(self):
+        """``dcatde:licenseAttributionByText``: the source users of the data name."""
+        return self.open_data_attribution or self.owner_department or self.name
+
+    @property
+    def publisher(self):
+        return self.open_data_publisher or self.owner_department or self.name
 
 
 class FiscalYear(models.Model):

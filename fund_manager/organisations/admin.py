@@ -23,7 +23,7 @@ class BankDetailsChangeInline(ReadOnlyTabularInline):
 @admin.register(Organisation)
 class OrganisationAdmin(ReadOnlyAdmin):
     list_display = ["name", "kind", "city", "creditor_number"]
-    list_filter = ["kind"]
+    list_filter = ["kind", "natural_person"]
     search_fields = ["name", "creditor_number"]
     inlines = [MembershipInline, BankDetailsChangeInline]
 

@@ -37,6 +37,16 @@ class Organisation(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    # A private initiative without a legal person behind it (issue 13): its name is personal
+    # data and appears in the open data only with the consent recorded in the application.
+    natural_person = models.BooleanField(
+        _("natural person"),
+        default=False,
+        help_text=_(
+            "A private person or a private initiative without an association behind it. Its "
+            "name is published as open data only with the consent given in the application."
+        ),
+    )
     street = models.CharField(_("street and number"), max_length=200, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
@@ -75,6 +85,10 @@ class Organisation(models.Model):
     def is_municipal(self):
         """A city department receives an internal allocation, no outside payment."""
         return self.kind == self.Kind.MUNICIPAL
+
+    @property
+    def is_natural_person(self):
+        return self.natural_person
 
 
 class Membership(models.Model):

@@ -21,7 +21,7 @@ from .models import BankDetailsChange, Membership, Organisation
 from .validators import normalise_bic, normalise_iban
 
 # What the project office edits directly (audited); bank data goes through a confirmed change.
-DATA_FIELDS = ("name", "kind", "street", "postal_code", "city", "email", "phone")
+DATA_FIELDS = ("name", "kind", "natural_person", "street", "postal_code", "city", "email", "phone")
 BANK_FIELDS = ("iban", "bic", "account_holder", "creditor_number")
 DECIDING_ROLES = (Role.PROJECT_OFFICE, Role.FINANCE)
 
@@ -91,7 +91,8 @@ def create_organisation(*, by, **data):
     unknown = set(data) - set(DATA_FIELDS)
     if unknown:
         raise TypeError(f"unknown fields: {sorted(unknown)}")
-    cleaned = _clean_fields(Organisation, {name: data.get(name, "") for name in DATA_FIELDS})
+    defaults = {name: Organisation._meta.get_field(name).get_default() for name in DATA_FIELDS}
+    cleaned = _clean_fields(Organisation, {**defaults, **data})
     with transaction.atomic():
         _check_name(cleaned["name"])
         try:

@@ -745,6 +745,10 @@ def _book(confirmed, by):
         post_transfers(fiscal_year=fiscal_years[year_id], bookings=by_year[year_id], by=by)
 
 
+# The payment's states before and after ``PaymentRequest.confirm``, run in bulk by _mark_paid.
+CONFIRMED_STATES = ("exported", "paid")
+
+
 def _audit_payments(confirmed, confirmation, by):
     """One ``payment.confirmed`` entry per payment, with what statistics group by."""
     content_type = ContentType.objects.get_for_model(PaymentRequest).pk
@@ -771,8 +775,11 @@ def _audit_payments(confirmed, confirmation, by):
         return
     _insert(
         AuditEntry,
-        ("at", "actor", "action", "content_type", "object_id", "data"),
-        [(now, actor, "payment.confirmed", content_type, pk, data) for pk, data in entries],
+        ("at", "actor", "action", "content_type", "object_id", "data", "state_from", "state_to"),
+        [
+            (now, actor, "payment.confirmed", content_type, pk, data, *CONFIRMED_STATES)
+            for pk, data in entries
+        ],
     )
 
 
@@ -783,16 +790,28 @@ def _insert_audit_postgresql(entries, now, actor, content_type):
     quote = connection.ops.quote_name
     columns = ", ".join(
         quote(meta.get_field(name).column)
-        for name in ("at", "actor", "action", "content_type", "object_id", "data")
+        for name in (
+            "at",
+            "actor",
+            "action",
+            "content_type",
+            "object_id",
+            "data",
+            "state_from",
+            "state_to",
+        )
     )
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 (names from the model, values as parameters)
         "SELECT %s, CAST(%s AS integer), %s, CAST(%s AS integer), "
-        "entry->>'id', entry->'data' FROM jsonb_array_elements(CAST(%s AS jsonb)) AS entry"
+        "entry->>'id', entry->'data', %s, %s "
+        "FROM jsonb_array_elements(CAST(%s AS jsonb)) AS entry"
     )
     payload = json.dumps([{"id": pk, "data": data} for pk, data in entries])
     with connection.cursor() as cursor:
-        cursor.execute(sql, [now, actor, "payment.confirmed", content_type, payload])
+        cursor.execute(
+            sql, [now, actor, "payment.confirmed", content_type, *CONFIRMED_STATES, payload]
+        )
 
 
 def import_confirmations(*, content, filename, by, today=None) -> ConfirmationResult:

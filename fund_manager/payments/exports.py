@@ -254,6 +254,8 @@ def _audit_payments(batch, *, by, today):
             object_id=str(pk),
             action="payment.exported",
             actor=by,
+            state_from="ordered",
+            state_to="exported",
             data={
                 "amount": f"{amount:.2f}",
                 "action_field": field_code,

@@ -24,6 +24,7 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 from import_export import fields, resources
 
+from fund_manager.core.exports import follow
 from fund_manager.core.text import xml_safe
 from fund_manager.ledger.resources import escape_formula
 from fund_manager.rounds.models import AgendaItem, ItemState
@@ -209,17 +210,8 @@ class PaymentExportResource(resources.ModelResource):
 
     def export_field(self, field, instance, **kwargs):
         lookups, render = self.value_columns[self.get_field_name(field)]
-        return xml_safe(render(*[_follow(instance, lookup) for lookup in lookups]))
+        return xml_safe(render(*[follow(instance, lookup) for lookup in lookups]))
 
     def import_data(self, *args, **kwargs):
         """Payments change state through their services only: an import is refused."""
         raise PermissionError("Payments cannot be imported through the export resource.")
-
-
-def _follow(instance, lookup):
-    value = instance
-    for part in lookup.split("__"):
-        if value is None:
-            return None
-        value = getattr(value, part)
-    return value

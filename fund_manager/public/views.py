@@ -16,7 +16,7 @@ from fund_manager.rounds import schedule
 from .legal import legal_details
 
 # When the privacy notice's text was last revised (change it with the text).
-PRIVACY_VERSION = datetime.date(2026, 12, 6)
+PRIVACY_VERSION = datetime.date(2026, 12, 7)
 
 
 def rounds(request):

@@ -285,7 +285,7 @@ def test_the_audit_page_shows_sentences_and_folds_the_data(client, people, appli
     )
     client.force_login(people["auditor"])
 
-    page = client.get("/audit/?action=application.").content.decode()
+    page = client.get("/reports/audit-trail/?area=application.").content.decode()
 
     text = re.sub(r"<[^>]+>", " ", page)
     assert "Paula Projektbüro hat den Antrag VF-2017-0001 als förderfähig eingestuft." in text

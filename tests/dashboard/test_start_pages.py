@@ -15,8 +15,8 @@ def demo(demo_data):
 @pytest.mark.parametrize(
     ("username", "start_page"),
     [
-        ("traeger", "/applications/"),
-        ("traeger2", "/applications/"),
+        ("traeger", "/start/"),
+        ("traeger2", "/start/"),
         ("projektbuero", "/office/"),
         ("vorsitz", "/steering/"),
         ("lenkung1", "/steering/"),
@@ -37,11 +37,31 @@ def test_demo_login_lands_on_its_start_page(client, demo, username, start_page):
 @pytest.mark.parametrize(
     ("username", "visible", "hidden"),
     [
-        ("traeger", ["/applications/"], ["/applications/all/", "/finance/", "/audit/"]),
-        ("projektbuero", ["/applications/all/"], ["/finance/", "/audit/", "/admin/"]),
-        ("kaemmerei", ["/finance/", "/applications/all/"], ["/audit/", "/steering/"]),
-        ("pruefung", ["/audit/", "/applications/all/"], ["/finance/", "/applications/new/"]),
-        ("vorsitz", ["/steering/"], ["/finance/", "/audit/"]),
+        (
+            "traeger",
+            ["/applications/"],
+            ["/applications/all/", "/finance/", "/audit/", "/reports/statistics/"],
+        ),
+        (
+            "projektbuero",
+            ["/applications/all/", "/reports/statistics/", "/reports/decisions/"],
+            ["/finance/", "/audit/", "/admin/", "/reports/audit-trail/"],
+        ),
+        (
+            "kaemmerei",
+            ["/finance/", "/applications/all/", "/reports/decisions/"],
+            ["/audit/", "/steering/", "/reports/audit-trail/"],
+        ),
+        (
+            "pruefung",
+            ["/reports/audit-trail/", "/applications/all/", "/reports/status-report/"],
+            ["/finance/", "/applications/new/"],
+        ),
+        (
+            "vorsitz",
+            ["/steering/", "/reports/statistics/"],
+            ["/finance/", "/audit/", "/reports/decisions/", "/reports/audit-trail/"],
+        ),
     ],
 )
 def test_navigation_shows_only_what_the_role_may_do(client, demo, username, visible, hidden):

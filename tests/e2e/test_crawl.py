@@ -77,8 +77,8 @@ SAME_KIND = 3
 NAV = "header nav.main-nav a[href]"
 CONTENT = "main a[href]"
 SKIP_PATH = re.compile(
-    r"(\.(pdf|csv|xlsx|json|zip)$)|/attachments/\d+/$|^/accounts/logout/|^/i18n/|^/api/(?!docs/$)"
-    r"|^/admin/logout/|^/static/"
+    r"(\.(pdf|odt|csv|xlsx|json|jsonld|zip)$)|/attachments/\d+/$|^/accounts/logout/|^/i18n/"
+    r"|^/api/(?!docs/$)|^/admin/logout/|^/static/"
 )
 # "Applications.Application.title", "applications.Application.title", "core.AuditEntry.at".
 MODEL_PATH = re.compile(r"\b[A-Za-z]+\.[A-Z][a-zA-Z]+\.[a-z_]+\b")

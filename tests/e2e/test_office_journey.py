@@ -171,7 +171,8 @@ def test_office_requests_changes_provider_amends_office_finds_eligible(
     # --- The provider: sees what to change, amends, resubmits -----------------------------------
     provider = second_page
     login(provider, live_server, "traeger", PASSWORD)
-    assert provider.url == f"{live_server.url}/applications/"
+    assert provider.url == f"{live_server.url}/start/"  # the provider's start page (issue 13)
+    provider.goto(f"{live_server.url}/applications/")
     to_do = provider.locator("main section[aria-labelledby=waiting-heading]")
     assert to_do.count() == 1
     item = to_do.locator("li", has=provider.locator(f"a[href='/applications/{application.pk}/']"))

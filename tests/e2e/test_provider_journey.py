@@ -59,8 +59,9 @@ def test_provider_drafts_submits_and_sees_the_state(page, live_server, portal):
     start, end = today + datetime.timedelta(days=30), today + datetime.timedelta(days=120)
 
     login(page, live_server, "traeger-e2e", PASSWORD)
-    # The start page sends a provider to "My applications"; nothing there yet.
-    assert page.url == f"{live_server.url}/applications/"
+    # A provider lands on the provider's start page (issue 13); "My applications" is empty.
+    assert page.url == f"{live_server.url}/start/"
+    page.goto(f"{live_server.url}/applications/")
     assert page.locator("main .empty").count() == 1
     # The empty state says what to do next and offers the first step.
     assert page.locator("main #no-applications a[href='/applications/new/']").count() == 1

@@ -47,7 +47,8 @@ def test_seed_demo_builds_the_herne_fund_and_is_idempotent(settings, seeded):
     ]:
         assert Organisation.objects.filter(name=name).exists()
     year_2017 = Application.objects.filter(fiscal_year=year)
-    assert year_2017.count() == 17  # the six the seed names and eleven more
+    # The six the seed names, eleven more, and a natural person's project (issue 13).
+    assert year_2017.count() == 18
     assert all(a.submitted_at.year == 2017 for a in year_2017)
     for title in ["Willkommenskurs", "FIPS – Flüchtlinge integrieren psychosozial"]:
         assert year_2017.get(title=title).state == State.APPROVED
@@ -101,12 +102,17 @@ def test_defect_06_the_demo_past_is_decided_or_cancelled(settings, seeded):
     assert timezone.localdate(fifth.cancelled_at) == datetime.date(2017, 11, 1)
     assert AuditEntry.objects.for_object(fifth).filter(action="round.cancelled").exists()
 
-    # Round 4 decided the Stadtteilfest deferred in round 3, on its session day.
+    # Round 4 decided the Stadtteilfest deferred in round 3, on its session day, and approved
+    # the private initiative's garden (a natural person: open data without her name).
     fourth = FundingRound.objects.get(fiscal_year=year, number=4)
-    (item,) = fourth.items.select_related("application")
-    assert item.application.title == "Interkulturelles Stadtteilfest"
-    assert item.state == ItemState.REJECTED
-    assert item.application.state == State.REJECTED
+    fest, garden = fourth.items.select_related("application").order_by("position")
+    assert fest.application.title == "Interkulturelles Stadtteilfest"
+    assert fest.state == ItemState.REJECTED
+    assert fest.application.state == State.REJECTED
+    assert garden.application.title == "Interkultureller Nachbarschaftsgarten"
+    assert garden.state == ItemState.APPROVED
+    assert garden.application.organisation.natural_person
+    assert not garden.application.publication_consent
     assert timezone.localdate(fourth.opened_at) == fourth.session_date == datetime.date(2017, 9, 20)
     minutes = documents.minutes_html(fourth)
     assert "Lukas Lenkung – erschienen um" in minutes
@@ -120,16 +126,21 @@ def test_defect_06_the_demo_past_is_decided_or_cancelled(settings, seeded):
     assert set(waiting.values_list("fiscal_year__year", flat=True)) == {this_year}
     assert all(r.session_date >= timezone.localdate() for r in waiting)
 
-    # The seed: 15 approvals, 52,440.30 EUR committed by 2017-06-08, nothing after.
+    # The seed: 15 approvals, 52,440.30 EUR committed by 2017-06-08; after it only the
+    # private initiative's garden (round 4, 1,200.00 EUR).
     commitments = Transfer.objects.filter(fiscal_year=year, kind=TransferKind.COMMITMENT)
-    assert commitments.count() == 15
-    assert all(t.created_at.date() <= datetime.date(2017, 6, 8) for t in commitments)
-    assert sum(t.amount for t in commitments) == Decimal("52440.30")
+    by_the_seed = [t for t in commitments if t.created_at.date() <= datetime.date(2017, 6, 8)]
+    assert len(by_the_seed) == 15
+    assert sum(t.amount for t in by_the_seed) == Decimal("52440.30")
+    later = [t for t in commitments if t not in by_the_seed]
+    assert [(t.amount, t.created_at.date()) for t in later] == [
+        (Decimal("1200.00"), datetime.date(2017, 9, 20))
+    ]
     # The steering group's decisions (issue 11: the demo's payments and usage reports move
     # most of these grants on, to closed or a refund claim, so their states vary).
     approved = AgendaItem.objects.filter(round__fiscal_year=year, state=ItemState.APPROVED)
-    assert approved.count() == 15
-    assert sum(item.proposed_amount for item in approved) == Decimal("52440.30")
+    assert approved.count() == 16
+    assert sum(item.proposed_amount for item in approved) == Decimal("53640.30")
     assert verify_year(year) == []
 
     # Idempotent: a second run changes nothing.

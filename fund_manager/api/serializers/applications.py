@@ -40,6 +40,7 @@ _PLAIN_FIELDS = (
     "own_funds",
     "third_party_funds",
     "third_party_funds_source",
+    "publication_consent",
 )
 
 
@@ -143,6 +144,8 @@ class ApplicationSerializer(Serializer):
     total_costs = MoneyField(read_only=True)
     requested_amount = MoneyField(read_only=True)
     declarations = DeclarationsSerializer(source="*", required=False)
+    # Only a natural person's consent matters: its name appears in the open data only then.
+    publication_consent = serializers.BooleanField(required=False)
     state = serializers.ChoiceField(
         choices=Application._meta.get_field("state").choices, read_only=True
     )

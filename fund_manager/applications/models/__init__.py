@@ -171,6 +171,12 @@ class Application(ConcurrentTransitionMixin, models.Model):
     declares_sustainable = models.BooleanField(
         _("The project contributes to sustainable integration."), default=False
     )
+    # Issue 13: a natural person's name (Organisation.natural_person) appears in the open data
+    # only with this consent; organisations (legal persons) are always named.
+    publication_consent = models.BooleanField(
+        _("The applicant agrees to the publication of its name with the project in the open data."),
+        default=False,
+    )
 
     state = FSMField(
         _("state"), default=State.DRAFT, choices=State.choices, protected=True, db_index=True

@@ -328,10 +328,17 @@ def request_list(request):
         state = form.cleaned_data["state"] or None
         year = form.cleaned_data["year"]
     queryset = selectors.payment_list(request.user, state=state, fiscal_year=year)
+    # The export links (reporting:export_payments) carry the filters, not the page.
+    export_query = request.GET.copy()
+    export_query.pop("page", None)
     return render(
         request,
         "payments/request_list.html",
-        {"form": form, "page_obj": page_of(request, queryset)},
+        {
+            "form": form,
+            "page_obj": page_of(request, queryset),
+            "export_query": export_query.urlencode(),
+        },
     )
 
 

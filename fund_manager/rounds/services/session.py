@@ -375,7 +375,12 @@ def _check_funds(funding_round, approved):
 def _decide_item(funding_round, item, outcome, by):
     """One item's decision: its application approved (the commitment booked), deferred or
     rejected, the outcome stored on the item, the applicant told. Returns the application."""
-    decision = {"by": by, "round_label": str(funding_round), "outcome": outcome.to_dict()}
+    decision = {
+        "by": by,
+        "round_label": str(funding_round),
+        "round_id": funding_round.pk,
+        "outcome": outcome.to_dict(),
+    }
     if outcome.result == voting.APPROVED:
         item.state = ItemState.APPROVED
         application = application_services.approve_application(
