@@ -16,19 +16,24 @@ one round ahead with the scheduled ones) and the steering group's seats, then me
 Django's test client, each user logged in (session, middleware), interleaved in rotating
 order:
 
-- each start page against a bare view running the page's main query (the selector the page
-  calls for the list or figures that grow with the applications, its rows written as plain
-  text, no template, no other query of the page):
-  provider ``/start/`` vs ``selectors.provider_applications``; office ``/office/`` vs
-  ``selectors.pipeline`` and ``selectors.fiscal_year_overview``; steering ``/steering/`` (the
-  chair) vs ``selectors.next_round``; finance ``/finance/`` vs ``selectors.year_balances``
-  (the balances per action field); audit ``/audit/`` vs ``selectors.ledger_years``;
-  ``--repeat`` rounds;
-- the statistics: ``reporting.statistics.statistics(fiscal_years=[year])`` (a call) and the
-  statistics page ``/reports/statistics/?fiscal_year=..`` against one aggregate query over
-  the same history (the decisions' audit entries of the year up to the end of today, grouped
-  by the action field of their snapshot: count and sum of the approved amount);
-  ``--rounds`` rounds;
+- each start page against a bare view running the page's main queries (the selectors the
+  page calls for its lists and figures read from the data, cut as on the page, their rows
+  written as plain text; signed in, but no template, menu, permission check, sentence or
+  other box of the page):
+  provider ``/start/`` vs ``selectors.provider_applications`` and ``provider_payments``;
+  office ``/office/`` vs ``selectors.pipeline``, ``fiscal_year_overview`` and ``next_round``
+  (the next round's agenda); steering ``/steering/`` (the chair) vs ``selectors.next_round``;
+  finance ``/finance/`` vs ``selectors.year_balances`` (the balances per action field);
+  audit ``/audit/`` vs ``selectors.ledger_years`` and ``latest_audit_entries`` (with their
+  records, without the sentences); ``--repeat`` rounds;
+- the statistics: ``reporting.statistics.statistics(fiscal_years=[year])`` (a call) against
+  its main query alone (``aggregate.journal_sums``: the statistics journal's lines of the
+  year up to the end of today, summed per home), and the statistics page
+  ``/reports/statistics/?fiscal_year=..`` against that query plus the budget chart's read
+  (``budget.budget_use``'s two grouped sums over the transfers); as further baselines of the
+  call, the main query before the journal (one aggregate over the decisions' audit entries,
+  by the action field of their snapshot) and the call's own SQL replayed raw; ``--rounds``
+  rounds;
 - measured with them, though the issue sets it no goal: the open data page
   ``/foerderung/offene-daten/`` (anonymous; it reads the funded projects of every year of the
   published fund through the statistics) against one query of the funded applications (today's
@@ -158,7 +163,12 @@ def bare_provider(request):
     from fund_manager.dashboard import selectors
 
     cut = selectors.provider_applications(request.user)
-    return _text(_cut_lines(cut, lambda a: (a.reference, a.title, a.state, a.updated_at)))
+    lines = _cut_lines(cut, lambda a: (a.reference, a.title, a.state, a.updated_at))
+    # The page's second read that grows with the data: the organisation's payment requests.
+    payments = selectors.provider_payments(request.user)
+    lines += [f"{payments.requested_count}\t{payments.paid_total}"]
+    lines += [f"{p.number}\t{p.amount}\t{p.state}" for p in payments.latest]
+    return _text(lines)
 
 
 def bare_office(request):
@@ -180,6 +190,14 @@ def bare_office(request):
         )
         for year in selectors.fiscal_year_overview()
     ]
+    # The page's third read that grows with the data: the next round's agenda (its count, sum
+    # and first items), as on the steering group's page.
+    funding_round, items = selectors.next_round()
+    lines.append(funding_round)
+    lines += _cut_lines(
+        items,
+        lambda i: (i.position, i.application.reference, i.application.organisation.name),
+    )
     return _text(lines)
 
 
@@ -231,14 +249,34 @@ def statistics_sql(years):
 def bare_audit(request):
     from fund_manager.dashboard import selectors
 
-    return _text(
+    lines = [
         f"{year.fund.name}\t{year.year}\t{year.transfer_count}" for year in selectors.ledger_years()
-    )
+    ]
+    # The page's second list: the latest audit entries with their records (the query and its
+    # prefetch; the page turns them into sentences, this writes their fields).
+    lines += [
+        f"{entry.at}\t{entry.action}\t{entry.content_type.model}\t{entry.object_id}"
+        f"\t{entry.subject is not None}"
+        for entry in selectors.latest_audit_entries()
+    ]
+    return _text(lines)
 
 
 def bare_statistics_query(years):
-    """The statistics' main aggregate, one query: the decisions of ``years`` taken by the end
-    of today, by the action field of their snapshot, with the count and the approved sum."""
+    """The statistics' main query, alone: the statistics journal's lines of ``years`` before
+    the end of today, summed per home (``aggregate.journal_sums``), fetched as rows."""
+    from django.utils import timezone
+
+    from fund_manager.reporting.aggregate import journal_sums
+    from fund_manager.reporting.statistics import end_of_day
+
+    return list(journal_sums(years, end_of_day(timezone.localdate())))
+
+
+def history_statistics_query(years):
+    """The main query before the journal (the previous run of this benchmark): one aggregate
+    over the history itself, the decisions' audit entries of ``years`` taken by the end of
+    today, by the action field of their snapshot, with the count and the approved sum."""
     from django.contrib.contenttypes.models import ContentType
     from django.db.models import CharField, Count, DecimalField, Q, Sum, Value
     from django.db.models.fields.json import KeyTextTransform
@@ -276,10 +314,34 @@ def bare_statistics(request):
     from fund_manager.funds.models import FiscalYear
 
     years = [FiscalYear.objects.get(pk=request.GET["fiscal_year"])]
-    return _text(
-        f"{row['field']}\t{row['action']}\t{row['n']}\t{row['total']}"
-        for row in bare_statistics_query(years)
+    lines = ["\t".join(str(value) for value in row) for row in bare_statistics_query(years)]
+    # The page's second read: the budget per action field from the transfers (its chart).
+    lines += ["\t".join(str(value) for value in row) for row in bare_budget_query(years)]
+    return _text(lines)
+
+
+def bare_budget_query(years):
+    """The budget chart's read, alone: ``budget.budget_use``'s two grouped sums over the
+    transfers booked by the end of today, fetched as rows."""
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    from fund_manager.ledger.models import AccountKind, Transfer
+    from fund_manager.reporting.statistics import end_of_day
+
+    booked = Transfer.objects.filter(
+        fiscal_year__in=years, created_at__lt=end_of_day(timezone.localdate())
     )
+    kinds = (AccountKind.AVAILABLE, AccountKind.COMMITTED, AccountKind.DISBURSED)
+    rows = []
+    for side in ("target", "source"):
+        rows += list(
+            booked.filter(**{f"{side}__kind__in": kinds})
+            .values_list(f"{side}__action_field", f"{side}__kind", "kind", "reverses__kind")
+            .annotate(total=Sum("amount"))
+            .order_by()
+        )
+    return rows
 
 
 def bare_opendata(request):
@@ -324,10 +386,15 @@ BARE = {
 def install_bare_views():
     """A URLconf with the project's URLs plus ``/bench/<name>/`` for each bare view."""
     from django.conf import settings
+    from django.contrib.auth.decorators import login_required
     from django.urls import clear_url_caches, include, path
 
     module = types.ModuleType("bench_insight_urls")
-    module.urlpatterns = [path(f"bench/{name}/", view) for name, view in BARE.items()]
+    # Signed in, as the pages are (the user is read; the public open data page excepted).
+    module.urlpatterns = [
+        path(f"bench/{name}/", view if name == "opendata" else login_required(view))
+        for name, view in BARE.items()
+    ]
     module.urlpatterns.append(path("", include(settings.ROOT_URLCONF)))
     sys.modules[module.__name__] = module
     settings.ROOT_URLCONF = module.__name__
@@ -471,12 +538,16 @@ def measure_size(size, args):
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from django.test.utils import setup_test_environment
     from django.urls import reverse
 
     django.setup()
     logging.disable(logging.INFO)  # django-axes logs every forced login
-    setup_test_environment()
+    # The test client's host, without setup_test_environment(): that one instruments every
+    # template render (a signal and a copy of the context per template, for the tests'
+    # assertions), a cost the pages have only under test and the bare views never pay.
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     call_command("migrate", verbosity=0)
     install_bare_views()
     started = time.perf_counter()
@@ -524,6 +595,7 @@ def measure_size(size, args):
     cases = {
         "call": lambda: timed_call(lambda: statistics_call(fiscal_years=years)),
         "query": lambda: timed_call(lambda: bare_statistics_query(years)),
+        "history": lambda: timed_call(lambda: history_statistics_query(years)),
         "sql": lambda: timed_call(statistics_sql(years)),
         "page": get("office", reverse("reporting:statistics") + query),
         "bare": get("office", "/bench/statistics/" + query),
@@ -533,6 +605,15 @@ def measure_size(size, args):
     medians, queries = interleave(cases, args.rounds)
     result["rows"]["statistics(): the call"] = (medians["call"], medians["query"])
     result["queries"]["statistics(): the call"] = (queries["call"], queries["query"])
+    # The same call against the main query before the journal (one aggregate of the history).
+    result["rows"]["statistics(): the call vs the history aggregate"] = (
+        medians["call"],
+        medians["history"],
+    )
+    result["queries"]["statistics(): the call vs the history aggregate"] = (
+        queries["call"],
+        queries["history"],
+    )
     # The same call against its own SQL replayed raw (every grouped query, no Python).
     result["rows"]["statistics(): the call vs its own SQL"] = (medians["call"], medians["sql"])
     result["queries"]["statistics(): the call vs its own SQL"] = (queries["call"], queries["sql"])

@@ -13,6 +13,7 @@ ALLOWED = {
     ("fund_manager/core/apps.py", ".lockout"): "signal receivers connect in AppConfig.ready()",
     ("fund_manager/core/apps.py", ".audit"): "signal receivers connect in AppConfig.ready()",
     ("fund_manager/public/apps.py", ".checks"): "system checks register in AppConfig.ready()",
+    ("fund_manager/reporting/apps.py", ".journal"): "signal receivers connect in AppConfig.ready()",
 }
 
 

@@ -177,6 +177,8 @@ def submit_application(*, application, by):
                 "reference": locked.reference,
                 "guideline_version": guideline.version,
                 "guideline_check": check.pk,
+                # What it counts under in the statistics until a decision (issue 13).
+                "snapshot": decision_snapshot(locked),
             },
         )
         if transition == "resubmit":
@@ -354,9 +356,10 @@ def schedule_application(*, application, by, round_label, position):
 
 
 def decision_snapshot(application, *, approved_amount=None):
-    """What the statistics group a decision by, as it stood when the steering group decided
-    (issue 13): kept in the decision's audit entry, so a later change of the application never
-    changes a report as of an earlier date."""
+    """What the statistics group an application by, as it stood when the steering group decided
+    (or, until a decision, when it was submitted; issue 13): kept in the audit entry of the
+    decision and of each submission, so a later change of the application never changes a
+    report as of an earlier date."""
     return {
         "fiscal_year": application.fiscal_year_id,
         "action_field": application.action_field.code if application.action_field_id else "",

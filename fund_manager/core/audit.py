@@ -4,6 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEntry
+from .signals import audit_logged
 
 # Translated at display time; unknown codes are shown as they are.
 ACTION_LABELS = {
@@ -125,7 +126,7 @@ def log_action(*, obj, action, by, data=None, state_from="", state_to="") -> Aud
     transition = obj.__dict__.pop(_TRANSITION_ATTR, None)
     if transition and not (state_from or state_to):
         state_from, state_to = transition
-    return AuditEntry.objects.create(
+    entry = AuditEntry.objects.create(
         content_type=ContentType.objects.get_for_model(type(obj)),
         object_id=str(obj.pk),
         action=action,
@@ -134,6 +135,8 @@ def log_action(*, obj, action, by, data=None, state_from="", state_to="") -> Aud
         state_from=state_from,
         state_to=state_to,
     )
+    audit_logged.send(sender=AuditEntry, entry=entry, obj=obj)
+    return entry
 
 
 def action_label(code):

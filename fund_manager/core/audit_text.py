@@ -501,7 +501,7 @@ def prepare(entries) -> list:
             prefetch_related_objects(subjects, *lookups)
     usernames, codes = set(), set()
     for entry in entries:
-        for key, value in (entry.data or {}).items():
+        for key, value in _items(entry.data or {}):
             if key in _PERSON_KEYS:
                 values = value if isinstance(value, list | tuple) else [value]
                 usernames.update(str(v) for v in values if isinstance(v, str | int))
@@ -521,6 +521,14 @@ def prepare(entries) -> list:
         entry._fm_people = people
         entry._fm_fields = fields
     return entries
+
+
+def _items(data):
+    """The keys and values of ``data`` and of the dictionaries in it (a decision's snapshot)."""
+    for key, value in data.items():
+        yield key, value
+        if isinstance(value, dict):
+            yield from _items(value)
 
 
 def state_label(entry, code) -> str:
@@ -699,8 +707,8 @@ def _values(entry) -> dict:
 def describe(entry) -> Described:
     """One audit entry as a sentence, its key values and all its data, labelled."""
     data = _values(entry)
-    values = {key: _format(key, value, entry) for key, value in data.items()}
-    values |= {
+    formatted = {key: _format(key, value, entry) for key, value in data.items()}
+    values = formatted | {
         "actor": actor_name(entry.actor),
         "object": object_name(entry),
         "action": str(action_label(entry.action)),
@@ -718,8 +726,9 @@ def describe(entry) -> Described:
         for key in KEY_VALUES
         if key in data and key not in used and data[key] not in (None, "", [], {})
     ]
+    # Every recorded value (the same formatting as above: formatted once).
     unfolded = [
-        (_label(key, entry), _format(key, value, entry))
+        (_label(key, entry), formatted[key] if key in formatted else _format(key, value, entry))
         for key, value in _data(entry).items()
         if key not in _HIDDEN
     ]

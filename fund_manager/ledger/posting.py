@@ -41,6 +41,7 @@ from . import locking
 from .bookings import GENESIS, AccountRef, Booking, Posting, content_hash, fingerprint
 from .errors import ClosedYear, IdempotencyConflict, InsufficientFunds
 from .models import SOURCE_KINDS, Account, Transfer, account_label
+from .signals import transfers_posted
 
 # Accounts per UPDATE ... CASE statement of a large batch.
 _UPDATE_CHUNK = 500
@@ -333,6 +334,7 @@ def post_transfers(*, fiscal_year, bookings, by) -> list[Posting]:
         transfers = _chain(new, accounts, fiscal_year.pk, by, fingerprints)
         Transfer.objects.bulk_create(transfers)
         _audit(transfers, accounts, by, year_label)
+        transfers_posted.send(sender=Transfer, transfers=transfers)
     booked = iter(transfers)
     first_of_key = {}
     result = []

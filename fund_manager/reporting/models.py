@@ -42,3 +42,86 @@ class VerificationRun(models.Model):
 
     def __str__(self):
         return f"{self.started_at:%Y-%m-%d %H:%M} {'OK' if self.ok else 'FAILED'}"
+
+
+class JournalQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The statistics journal is append-only.")
+
+    def delete(self):
+        raise TypeError("The statistics journal is append-only; see journal.rebuild().")
+
+
+class StatisticsEntry(models.Model):
+    """One line of the statistics journal (``reporting.journal``): what one event of the
+    history (an audit entry of an application, a transfer of the ledger) changed in the
+    figures of the statistics, under the action field, kind of organisation, target groups and
+    round the application counted under at that moment.
+
+    Append-only and derived: every line is written in the transaction of its event, and
+    ``journal.rebuild()`` writes the same lines again from the history (the audit trail and
+    the ledger); the ledger check compares the two. The statistics as of a day are the sums
+    of the lines before its end, grouped by these columns (one query)."""
+
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    fiscal_year = models.ForeignKey(
+        "funds.FiscalYear",
+        verbose_name=_("fiscal year"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("time"))
+    # The event: an audit entry or a transfer (the other is empty).
+    # No constraint in the database: a line never stands in the way of the ledger's own checks
+    # (a transfer removed behind the ledger's back is the ledger check's to find).
+    entry = models.ForeignKey(
+        "core.AuditEntry",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    transfer = models.ForeignKey(
+        "ledger.Transfer",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    # Where the application counted (its "home"): its last decision's snapshot, else its last
+    # submission's. Target groups: their codes, comma-separated, sorted.
+    action_field = models.CharField(_("action field"), max_length=50, blank=True)
+    organisation_kind = models.CharField(_("kind of organisation"), max_length=30, blank=True)
+    target_groups = models.CharField(_("target groups"), max_length=500, blank=True)
+    round_id = models.IntegerField(_("funding round"), null=True, blank=True)
+    round_label = models.CharField(_("funding round"), max_length=100, blank=True)
+    # The changes (most lines change one or two).
+    received = models.IntegerField(default=0)
+    approved_count = models.IntegerField(default=0)
+    approved_total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    rejected = models.IntegerField(default=0)
+    deferred = models.IntegerField(default=0)
+    disbursed = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    refunded = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    committed = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    objects = JournalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("statistics journal line")
+        verbose_name_plural = _("statistics journal")
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["fiscal_year", "at"], name="reporting_journal_year_at"),
+            models.Index(fields=["application", "id"], name="reporting_journal_app"),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.application_id}"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fund_manager.applications.ledger_check import verify_applications
 from fund_manager.applications.models import Application
@@ -19,6 +20,7 @@ from fund_manager.ledger.models import Transfer
 from fund_manager.ledger.verification import verify_ledger
 from fund_manager.payments.ledger_check import verify_payments
 
+from . import journal
 from .models import VerificationRun
 
 # A run from the start page is refused while the last one from the page is younger than this:
@@ -42,6 +44,8 @@ class CheckResult:
     application_problems: list = field(default_factory=list)
     applications_checked: int = 0
     payment_problems: list = field(default_factory=list)
+    # The statistics journal against the history it is derived from (reporting.journal).
+    journal_problems: list = field(default_factory=list)
     checked_applications: bool = False  # False when there is no fiscal year at all
 
     @property
@@ -51,7 +55,12 @@ class CheckResult:
     @property
     def problems(self) -> list[str]:
         found = [f"{r.fiscal_year}: {problem}" for r in self.years for problem in r.problems]
-        return found + list(self.application_problems) + list(self.payment_problems)
+        return (
+            found
+            + list(self.application_problems)
+            + list(self.payment_problems)
+            + list(self.journal_problems)
+        )
 
     @property
     def checked(self) -> dict:
@@ -88,6 +97,14 @@ def check(year=None) -> CheckResult:
     result.application_problems = list(application_check.problems)
     result.applications_checked = application_check.checked
     result.payment_problems = list(verify_payments())
+    result.journal_problems = [
+        _(
+            "Statistics journal: application %(application)s does not match its history "
+            "(journal %(stored)s, history %(derived)s)."
+        )
+        % {"application": app_id, "stored": stored or "–", "derived": derived or "–"}
+        for app_id, stored, derived in journal.differences()
+    ]
     return result
 
 

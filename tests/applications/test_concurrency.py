@@ -11,6 +11,8 @@ from fund_manager.applications.models import Application, State
 from fund_manager.applications.services import ApplicationError
 from fund_manager.core.errors import ConcurrentChange
 from fund_manager.core.models import AuditEntry
+from fund_manager.reporting import journal
+from fund_manager.reporting.models import StatisticsEntry
 from tests.concurrency import run_at_once
 from tests.factories import (
     ApplicationFactory,
@@ -91,6 +93,10 @@ def test_exactly_one_of_two_simultaneous_transitions_wins(race, attempt):
     if race == "submit-submit":
         assert application.reference is not None
         assert Application.objects.filter(reference=application.reference).count() == 1
+        # Received once in the statistics journal, as the history says.
+        lines = StatisticsEntry.objects.filter(application=application)
+        assert sum(line.received for line in lines) == 1
+    assert journal.differences() == []
 
 
 def test_simultaneous_submissions_get_consecutive_references():

@@ -12,6 +12,7 @@ from fund_manager.ledger import selectors as ledger_selectors
 from fund_manager.ledger import services as ledger
 from fund_manager.ledger.models import Transfer
 from fund_manager.ledger.verification import verify_year
+from fund_manager.reporting import journal
 from tests.factories import (
     ActionFieldFactory,
     ApplicationFactory,
@@ -87,6 +88,8 @@ def assert_books_agree(application, *, approved):
     row = field_figures(application)
     assert row.committed == approved
     assert row.available == ALLOCATED - approved
+    # The statistics journal, written by the events, says what the history says.
+    assert journal.differences() == []
 
 
 def snapshot(application):
