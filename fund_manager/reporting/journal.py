@@ -83,15 +83,6 @@ class Home:
     round_id: int | None = None
     round_label: str = ""
 
-    @property
-    def group_codes(self):
-        return [code for code in self.target_groups.split(",") if code]
-
-    def with_round(self, round_id, round_label):
-        return Home(
-            self.action_field, self.organisation_kind, self.target_groups, round_id, round_label
-        )
-
     def values(self):
         return {name: getattr(self, name) for name in HOME_FIELDS}
 
